@@ -1,0 +1,1 @@
+console.log('algolib: CLI under construction');

@@ -1,0 +1,316 @@
+/**
+ * CityVisual (`2018-10-30`) RPC emulator for the local cloud: a `node:http` server that the real
+ * `@alicloud/pop-core` client talks to as if it were `cityvisual.<region>.aliyuncs.com`.
+ *
+ * What it implements:
+ * - RPC over GET (query) and POST (`application/x-www-form-urlencoded` body, merged over any query) on path `/`.
+ * - Authentication as Alibaba's POP gateway: RPC signature V1 (HMAC-SHA1, verified exactly as pop-core signs),
+ *   Timestamp within ±15 minutes, SignatureNonce never reused per AccessKeyId while its Timestamp is valid,
+ *   AccessKey pairs and STS triplets (`addCredential`, for the FC emulator).
+ * - CreateAlgoLib, DescribeAlgoLibs, ModifyAlgoLib, DeleteAlgoLib with the documented error codes; the library table
+ *   persists in `dataDir` across restarts and ids keep increasing.
+ * - Errors as `{RequestId, HostId, Code, Message, Recommend}` with the HTTP status; success bodies carry `RequestId`;
+ *   `content-type: application/json;charset=utf-8` and an `x-acs-request-id` header.
+ * - Seeded faults per Action (picked after authentication): `throttle` (400 Throttling.User), `throttle429`
+ *   (429 Throttling), `unavailable` (503 ServiceUnavailable), `internal` (500 InternalError), `html502` (a gateway's
+ *   HTML page), `slow` (wait `delayMs`, then serve: the action still happens if the client gave up), `commitThenDrop`
+ *   (perform the action, then reset the connection without an answer).
+ * - One log entry per request, `{service, action, code, status, ms, requestId, fault?}`, never a parameter value;
+ *   `code` is `OK` on success, `BadGateway` for html502, and status 0 with `ConnectionDropped` / `ShuttingDown`
+ *   when no answer was sent.
+ *
+ * How it differs from the real service (choices where the docs are silent are marked "chosen"):
+ * - JSON only: `Format` must be `JSON` (pop-core always sends it); the real default is XML. → 400 InvalidParameter.
+ * - A missing required parameter answers 400 `Missing<Name>` (`MissingAlgoLibName`, `MissingAccessKeyId`, …);
+ *   an empty value counts as missing (chosen). Unknown parameters are ignored.
+ * - STS: a credential registered with a `securityToken` needs exactly that token; missing or wrong →
+ *   400 `InvalidSecurityToken.Mismatch` (chosen; tokens never expire here). Unknown AccessKeyId → 404
+ *   `InvalidAccessKeyId.NotFound`; `SignatureMethod` other than HMAC-SHA1 / `SignatureVersion` other than 1.0 →
+ *   400 `InvalidSignatureMethod` / `InvalidSignatureVersion` (chosen names).
+ * - Timestamp: `YYYY-MM-DDThh:mm:ss[.sss]Z` only, else 400 `InvalidTimeStamp.Format`; out of window → 400 `InvalidTimeStamp.Expired`.
+ * - Nonces are kept in memory (100 000 at most, oldest forgotten first) and are lost on restart.
+ * - `RegionId`, when sent, must equal the emulator's region (404 `InvalidRegionId.NotFound`, chosen).
+ * - DescribeAlgoLibs' `AlgoLibName` is a case-insensitive substring filter (chosen, to force exact matching on the
+ *   client); `CapabilityName` keeps libraries that have every listed capability; results are in id order.
+ *   PageNumber < 1 or PageSize outside 1–100 → 400 InvalidParameter.
+ * - Capacity must be an integer 1–10000 (chosen bound); CapabilityNames must all be in `capabilities`; JsonText must
+ *   parse as JSON (400 InvalidParameter); AlgoLibName must match `^[A-Za-z][A-Za-z0-9_-]{1,63}$` (chosen pattern).
+ * - ModifyAlgoLib takes every field as optional (as the TS SDK types do). Changing OssBucket or OssAccessKeyId needs
+ *   OssAccessKeySecret again (`MissingOssAccessKeySecret`), because the emulator never stores the secret.
+ *   Modify and Delete accept an optional InstanceId that must then own the library.
+ * - AlgoLibId is a decimal string ("1", "2", …). DeleteAlgoLib never answers 403 DependencyViolation (no job groups).
+ * - Non-GET/POST → 400 UnsupportedHTTPMethod; a path other than `/` → 404 InvalidAction.NotFound; a body over 1 MiB → 413.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
+import { createAlgoLibActions, DEFAULT_CAPABILITIES, type OssAccessCheck } from './algo-lib-actions';
+import { type AlgoLib, openAlgoLibTable } from './algo-libs';
+import { createRpcAuthenticator, type RpcCredential } from './rpc-auth';
+import { invalidParameter, RpcError, required } from './rpc-error';
+
+export type { AlgoLib } from './algo-libs';
+export { signRpc } from './rpc-signature';
+
+export type CityVisualFaultKind =
+  | 'throttle'
+  | 'throttle429'
+  | 'unavailable'
+  | 'internal'
+  | 'html502'
+  | 'slow'
+  | 'commitThenDrop';
+
+export type CityVisualCredential = RpcCredential;
+
+export type CityVisualEmulatorOptions = {
+  host?: string;
+  port?: number;
+  /** The library table persists here (atomic write: temp + rename); absent → in memory. */
+  dataDir?: string;
+  regionId?: string;
+  /** Known InstanceId values; others → 404 InvalidInstanceId.NotFound. */
+  instanceIds: string[];
+  credentials: CityVisualCredential[];
+  /** Checks the OSS side of CreateAlgoLib: does OssBucket exist and can OssAccessKeyId/Secret read it? */
+  ossAccess?: OssAccessCheck;
+  /** Accepted OssEndpoint values; others → 404 InvalidOssEndpoint.NotFound. Absent = accept any non-empty. */
+  ossEndpoints?: string[];
+  /** Accepted capability names; others → 400 InvalidCapabilities.ValueNotSupported. */
+  capabilities?: string[];
+  /** One entry per request: `{service:'cityvisual', action, code, status, ms, requestId, fault?}`; never secrets. */
+  log?: (entry: Record<string, unknown>) => void;
+  faults?: FaultPlan<CityVisualFaultKind>;
+};
+
+export type CityVisualEmulator = {
+  endpoint: string;
+  port: number;
+  /** Requests received per Action (`(none)` when absent), counted whatever answered them, and successful creations. */
+  counters(): { requests: Record<string, number>; created: number };
+  resetCounters(): void;
+  faults: FaultInjector<CityVisualFaultKind>;
+  /** A copy of the table. It holds no OssAccessKeySecret: the emulator never stores it. */
+  libraries(): AlgoLib[];
+  /** Registers an AccessKey pair or STS triplet (the FC emulator does this per function instance). */
+  addCredential(credential: CityVisualCredential): void;
+  /** Closes the server and every socket; in-flight slow requests are dropped. */
+  close(): Promise<void>;
+};
+
+export const API_VERSION = '2018-10-30';
+const MAX_BODY_BYTES = 1 << 20;
+
+const actionNotFound = () =>
+  new RpcError(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
+
+/** Faults that answer instead of the action, as the gateway or the service would. */
+const FAULT_ERRORS: Partial<Record<CityVisualFaultKind, () => RpcError>> = {
+  throttle: () => new RpcError(400, 'Throttling.User', 'Request was denied due to user flow control.'),
+  throttle429: () => new RpcError(429, 'Throttling', 'Request was denied due to request throttling.'),
+  unavailable: () =>
+    new RpcError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'),
+  internal: () =>
+    new RpcError(
+      500,
+      'InternalError',
+      'The request processing has failed due to some unknown error, exception or failure.',
+    ),
+};
+
+/** What a gateway in front of the service sends when the backend is gone: not JSON, so pop-core's parser throws. */
+const BAD_GATEWAY_HTML =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n';
+
+/** Reads the body up to `MAX_BODY_BYTES`; past that it stops reading (not destroying, so a 413 can still be sent). */
+const readBody = (req: IncomingMessage) =>
+  new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      req.off('data', onData).pause();
+      reject(new RpcError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
+    };
+    req
+      .on('data', onData)
+      .once('end', () => resolve(Buffer.concat(chunks)))
+      .once('error', reject);
+  });
+
+/** Request parameters: the query, plus a form body for POST (body wins on a repeated key). */
+const readParams = async (req: IncomingMessage): Promise<Record<string, string>> => {
+  const params = Object.fromEntries(new URL(req.url ?? '/', 'http://emulator').searchParams);
+  if (req.method !== 'POST') return params;
+  const body = await readBody(req);
+  if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return params;
+  return { ...params, ...Object.fromEntries(new URLSearchParams(body.toString('utf8'))) };
+};
+
+const checkRoute = (req: IncomingMessage) => {
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    throw new RpcError(400, 'UnsupportedHTTPMethod', 'This http method is not supported.');
+  }
+  if (new URL(req.url ?? '/', 'http://emulator').pathname !== '/') throw actionNotFound();
+  return req.method;
+};
+
+export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Promise<CityVisualEmulator> => {
+  const regionId = o.regionId ?? 'cn-shanghai';
+  const hostId = `cityvisual.${regionId}.aliyuncs.com`;
+  const log = o.log ?? (() => {});
+  const table = openAlgoLibTable(o.dataDir);
+  const auth = createRpcAuthenticator({ credentials: o.credentials });
+  const faults = createFaultInjector<CityVisualFaultKind>(o.faults);
+  const actions = createAlgoLibActions({
+    table,
+    instanceIds: new Set(o.instanceIds),
+    capabilities: new Set(o.capabilities ?? DEFAULT_CAPABILITIES),
+    ossEndpoints: o.ossEndpoints && new Set(o.ossEndpoints),
+    ossAccess: o.ossAccess,
+    now: () => new Date(),
+  });
+  // No prototype: Action is client input, and `__proto__` must count like any other name.
+  let requests: Record<string, number> = Object.create(null);
+  let created = 0;
+  // Aborted by close(): cuts short the stalls of `slow` faults so nothing is left running.
+  const shutdown = new AbortController();
+
+  /** Version, Format, Action and RegionId are checked after authentication (chosen order), then the Action runs. */
+  const perform = (params: Record<string, string>) => {
+    if (params.Version !== API_VERSION) {
+      throw new RpcError(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
+    }
+    if (params.Format?.toUpperCase() !== 'JSON') {
+      throw invalidParameter('Format', 'JSON (the emulator does not answer XML)');
+    }
+    const action = params.Action ?? '';
+    const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
+    if (!handler) throw actionNotFound();
+    if (params.RegionId !== undefined && params.RegionId !== regionId) {
+      throw new RpcError(404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist.');
+    }
+    const body = handler(params);
+    if (action === 'CreateAlgoLib') created += 1;
+    return body;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    const socket = req.socket;
+    const requestId = randomUUID().toUpperCase();
+    let action = '(none)';
+    let fault: PickedFault<CityVisualFaultKind> | undefined;
+    const finish = (status: number, code: string) =>
+      log({
+        service: 'cityvisual',
+        action,
+        code,
+        status,
+        ms: Math.round(performance.now() - started),
+        requestId,
+        ...(fault && { fault: fault.kind }),
+      });
+    // The client may have hung up (timeouts, slow faults): writing then must be a no-op, not a crash.
+    res.on('error', () => {});
+    const answer = (status: number, contentType: string, text: string) => {
+      if (res.writableEnded || socket.destroyed) return;
+      res.writeHead(status, {
+        // After a 413 the rest of the body is unread: close rather than parse it as the next request.
+        ...(status === 413 && { connection: 'close' }),
+        'content-type': contentType,
+        'content-length': Buffer.byteLength(text),
+        'x-acs-request-id': requestId,
+      });
+      res.end(text);
+    };
+
+    try {
+      let params: Record<string, string> = {};
+      try {
+        params = await readParams(req);
+      } finally {
+        // Counted on receipt, whatever answers it (even a body too large), so tests can see attempts at once.
+        action = params.Action || '(none)';
+        requests[action] = (requests[action] ?? 0) + 1;
+      }
+      const method = checkRoute(req);
+      required(params, 'Action');
+      required(params, 'Version');
+      auth.authenticate(method, params);
+
+      fault = faults.pick(action);
+      const faultError = fault && FAULT_ERRORS[fault.kind];
+      if (faultError) throw faultError();
+      if (fault?.kind === 'html502') {
+        answer(502, 'text/html', BAD_GATEWAY_HTML);
+        return finish(502, 'BadGateway');
+      }
+      if (fault?.kind === 'slow') await delay(fault.delayMs, undefined, { signal: shutdown.signal });
+
+      const body = perform(params);
+      if (fault?.kind === 'commitThenDrop') {
+        socket.destroy();
+        return finish(0, 'ConnectionDropped');
+      }
+      answer(200, 'application/json;charset=utf-8', JSON.stringify({ RequestId: requestId, ...body }));
+      finish(200, 'OK');
+    } catch (error) {
+      if (shutdown.signal.aborted) {
+        socket.destroy();
+        return finish(0, 'ShuttingDown');
+      }
+      // Only the name of an unexpected error: its message could quote a parameter value.
+      const rpc =
+        error instanceof RpcError
+          ? error
+          : new RpcError(
+              500,
+              'InternalError',
+              `The request processing has failed (${(error as Error)?.name ?? 'unknown'}).`,
+            );
+      const recommend = `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(rpc.code)}&product=cityvisual&requestId=${requestId}`;
+      const body = { RequestId: requestId, HostId: hostId, Code: rpc.code, Message: rpc.message, Recommend: recommend };
+      if (fault?.kind === 'commitThenDrop') socket.destroy();
+      else answer(rpc.status, 'application/json;charset=utf-8', JSON.stringify(body));
+      finish(rpc.status, rpc.code);
+    }
+  };
+
+  // handle() answers every error itself; the catch is a last resort so that a bug can never crash the host process.
+  const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    counters: () => ({ requests: { ...requests }, created }),
+    resetCounters() {
+      requests = Object.create(null);
+      created = 0;
+    },
+    faults,
+    libraries: () => table.list(),
+    addCredential: (credential) => auth.addCredential(credential),
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        shutdown.abort();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+};

@@ -1,0 +1,189 @@
+/**
+ * AlgoLibRegistry: CityVisual's algorithm-library API as a port, its adapter over `@alicloud/pop-core`, and the
+ * classification of every way a call can fail (retry, permanent, or "resolve the duplicate").
+ */
+import RPCClient from '@alicloud/pop-core';
+import { RemoteError } from './errors.ts';
+import type { Credentials } from './object-store.ts';
+
+export const API_VERSION = '2018-10-30';
+
+export type CreateAlgoLibParams = {
+  AlgoLibName: string;
+  AlgoLibVersion: string;
+  CapabilityNames: string;
+  Capacity: number;
+  InstanceId: string;
+  JsonText: string;
+  Text: string;
+  OssAccessKeyId: string;
+  OssAccessKeySecret: string;
+  OssBucket: string;
+  OssEndpoint: string;
+  OssPath: string;
+  RegionId: string;
+};
+
+export type AlgoLibSummary = {
+  algoLibId: string;
+  name: string;
+  version: string;
+  ossBucket: string;
+  ossPath: string;
+};
+
+export type AlgoLibRegistry = {
+  /** CreateAlgoLib; resolves to the new library's id (always a string). */
+  create(params: CreateAlgoLibParams, timeoutMs: number): Promise<string>;
+  /** DescribeAlgoLibs filtered to an exact name match, paging through every page. */
+  findByName(name: string, timeoutMs: number): Promise<AlgoLibSummary | undefined>;
+};
+
+/** Codes that say "try again later", whatever the HTTP status (throttling is 400 in some products, 429 in others). */
+const RETRYABLE_CODE = /^(Throttling(\..*)?|Rejected\.Throttling|ServiceUnavailable|InternalError|System\.Busy|Operation\.Blocking|SignatureNonceUsed)$/;
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'ENOTFOUND', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+
+type PopCoreError = {
+  name?: string;
+  code?: string;
+  message?: string;
+  data?: { Code?: string; Message?: string; RequestId?: string };
+  entry?: { response?: { statusCode?: number } };
+};
+
+/**
+ * Turns anything pop-core throws into a `RemoteError`: API errors keep CityVisual's code; throttling, 5xx, non-JSON
+ * bodies, network errors and timeouts are retryable; the rest (`Invalid*`, `*.NotFound`, 403s, …) are permanent.
+ * The message never contains the request URL (pop-core appends it, and a GET's URL carries secrets).
+ */
+export const classifyCityVisualError = (error: unknown, action: string): RemoteError => {
+  const e = (error ?? {}) as PopCoreError;
+  const status = e.entry?.response?.statusCode;
+  if (e.data && typeof e.data.Code === 'string') {
+    const code = e.data.Code;
+    const retryable = RETRYABLE_CODE.test(code) || (status !== undefined && status >= 500);
+    const requestId = e.data.RequestId ? ` (request id ${e.data.RequestId})` : '';
+    return new RemoteError(
+      { service: 'cityvisual', code, retryable, httpStatus: status },
+      `CityVisual ${action} failed: ${code}: ${e.data.Message ?? 'no message'}${requestId}`,
+      { cause: error },
+    );
+  }
+  if (e.name === 'SyntaxError') {
+    // json-bigint throws a plain object for a body that is not JSON (a gateway's HTML 502 page).
+    return new RemoteError({ service: 'cityvisual', code: 'InvalidResponse', retryable: true }, `CityVisual ${action} answered with a body that is not JSON`);
+  }
+  if (e.name === 'RequestTimeoutError') {
+    return new RemoteError({ service: 'cityvisual', code: 'RequestTimeout', retryable: true }, `CityVisual ${action} timed out (the outcome is unknown)`, {
+      cause: error,
+    });
+  }
+  const code = typeof e.code === 'string' && e.code ? e.code : (e.name ?? 'UnknownError');
+  // An error we cannot place is treated as transient: a wrong REJECTED is never retried, a wrong FAILED is.
+  return new RemoteError(
+    { service: 'cityvisual', code, retryable: NETWORK_CODES.has(code) || !(error instanceof TypeError) },
+    `CityVisual ${action} failed: ${code}`,
+    { cause: error },
+  );
+};
+
+type Verbose<T> = [T, { response: { statusCode: number } }];
+
+type DescribeResponse = {
+  TotalCount?: number;
+  AlgoLibs?: { AlgoLib?: Array<Record<string, unknown>> };
+};
+
+const PAGE_SIZE = 100;
+/** DescribeAlgoLibs pages read at most while resolving one name (10,000 near-matches). */
+const MAX_PAGES = 100;
+
+export type PopCoreRegistryOptions = {
+  endpoint: string;
+  instanceId: string;
+  regionId: string;
+  /** Read at every request, so rotated STS credentials are used as soon as the FC context carries them. */
+  credentials: () => Credentials;
+};
+
+/**
+ * An `AlgoLibRegistry` over pop-core: POST only (a GET puts `OssAccessKeySecret` in the URL), explicit timeouts,
+ * verbose mode so the HTTP status is checked even when the body says nothing.
+ *
+ * @example
+ * ```ts
+ * const registry = createPopCoreRegistry({ endpoint, instanceId, regionId: 'cn-shanghai', credentials: () => context.credentials });
+ * const id = await registry.create(params, 10_000);
+ * ```
+ */
+export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibRegistry => {
+  const client = new (RPCClient as unknown as new (config: object, verbose: boolean) => {
+    request<T>(action: string, params: object, opts: object): Promise<T>;
+  })(
+    {
+      endpoint: options.endpoint,
+      apiVersion: API_VERSION,
+      credentialsProvider: {
+        getCredentials: async () => {
+          const { accessKeyId, accessKeySecret, securityToken } = options.credentials();
+          return { accessKeyId, accessKeySecret, securityToken };
+        },
+      },
+    },
+    true,
+  );
+
+  const request = async <T>(action: string, params: object, timeoutMs: number): Promise<T> => {
+    let result: Verbose<T>;
+    try {
+      result = await client.request<Verbose<T>>(action, params, { method: 'POST', timeout: timeoutMs, formatParams: false });
+    } catch (error) {
+      throw classifyCityVisualError(error, action);
+    }
+    const [body, entry] = result;
+    const status = entry.response.statusCode;
+    if (status >= 300) {
+      // pop-core resolves any body without a Code, whatever the status: a 5xx with `{}` is not a success.
+      throw new RemoteError(
+        { service: 'cityvisual', code: `HTTP${status}`, retryable: status >= 500 || status === 429, httpStatus: status },
+        `CityVisual ${action} answered HTTP ${status} without an error code`,
+      );
+    }
+    return body;
+  };
+
+  return {
+    async create(params, timeoutMs) {
+      const body = await request<{ AlgoLibId?: unknown }>('CreateAlgoLib', params, timeoutMs);
+      if (body.AlgoLibId === undefined || body.AlgoLibId === null || body.AlgoLibId === '') {
+        throw new RemoteError({ service: 'cityvisual', code: 'InvalidResponse', retryable: true }, 'CityVisual CreateAlgoLib answered without an AlgoLibId');
+      }
+      // The doc types it String, the example shows a number, and json-bigint gives a BigNumber past 2^53.
+      return String(body.AlgoLibId);
+    },
+
+    async findByName(name, timeoutMs) {
+      for (let page = 1; page <= MAX_PAGES; page += 1) {
+        const body = await request<DescribeResponse>(
+          'DescribeAlgoLibs',
+          { InstanceId: options.instanceId, RegionId: options.regionId, AlgoLibName: name, PageNumber: page, PageSize: PAGE_SIZE },
+          timeoutMs,
+        );
+        const libraries = body.AlgoLibs?.AlgoLib ?? [];
+        // The name filter may match by prefix or substring: only an exact match is ours.
+        const match = libraries.find((library) => library.AlgoLibName === name);
+        if (match) {
+          return {
+            algoLibId: String(match.AlgoLibId),
+            name,
+            version: String(match.AlgoLibVersion ?? ''),
+            ossBucket: String(match.OssBucket ?? ''),
+            ossPath: String(match.OssPath ?? ''),
+          };
+        }
+        if (libraries.length < PAGE_SIZE || page * PAGE_SIZE >= (body.TotalCount ?? 0)) return undefined;
+      }
+      return undefined;
+    },
+  };
+};

@@ -1,0 +1,148 @@
+/**
+ * The function's configuration: one zod schema over the environment, read once in `initialize`.
+ * Nothing else reads `process.env`. A missing or malformed variable fails start-up with the variable's name.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const text = z.string().trim().min(1, 'must not be empty');
+const url = text.refine((value) => /^https?:\/\/[^/\s]+/.test(value), 'must be an http(s) URL');
+const prefix = z
+  .string()
+  .trim()
+  .refine((value) => value === '' || value.endsWith('/'), 'must be empty or end with "/"');
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** One webhook endpoint; several secrets sign each message during a rotation. */
+const WebhookEndpointSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  secrets: z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64')).min(1),
+});
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+const webhookEndpoints = z
+  .string()
+  .default('[]')
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"url","secrets"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(WebhookEndpointSchema))
+  .refine(
+    (endpoints) => endpoints.every(({ url }) => url.startsWith('https://') || LOOPBACK_HOST.test(new URL(url).host.replace(/:\d+$/, ''))),
+    'must use https:// (plain http is allowed only for loopback addresses)',
+  );
+
+const webhookStates = z
+  .string()
+  .default('REGISTERED,REJECTED,CONFLICT,FAILED')
+  .transform((raw) => raw.split(',').map((state) => state.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'])));
+
+export const ConfigSchema = z.object({
+  OSS_BUCKET: text,
+  OSS_REGION: text.default('oss-cn-shanghai'),
+  OSS_ENDPOINT: url,
+  STATUS_BUCKET: text.optional(),
+  PACKAGE_PREFIX: prefix.default('library/'),
+  STATUS_PREFIX: prefix.refine((value) => value !== '', 'must not be empty').default('status/'),
+  CITYVISUAL_ENDPOINT: url,
+  CITYVISUAL_REGION_ID: text.default('cn-shanghai'),
+  CITYVISUAL_INSTANCE_ID: text,
+  CITYVISUAL_OSS_ENDPOINT: text,
+  CITYVISUAL_OSS_ACCESS_KEY_ID: text,
+  CITYVISUAL_OSS_ACCESS_KEY_SECRET: text,
+  /** Per-attempt timeout of a CityVisual call. */
+  CITYVISUAL_TIMEOUT_MS: positiveInt(10_000),
+  /** Per-attempt timeout of an OSS call. */
+  OSS_TIMEOUT_MS: positiveInt(10_000),
+  /** Retry policy: first backoff cap, overall cap, and attempts at most (each bounded by the deadline anyway). */
+  RETRY_BASE_MS: positiveInt(200),
+  RETRY_MAX_DELAY_MS: positiveInt(5_000),
+  RETRY_MAX_ATTEMPTS: positiveInt(8),
+  /** Time kept back at the end of an invocation for the status write and webhooks. */
+  DEADLINE_RESERVE_MS: positiveInt(5_000),
+  WEBHOOK_ENDPOINTS: webhookEndpoints,
+  WEBHOOK_STATES: webhookStates,
+  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+});
+
+type Env = z.infer<typeof ConfigSchema>;
+
+export type WebhookEndpoint = z.infer<typeof WebhookEndpointSchema>;
+
+export type Config = {
+  bucket: string;
+  statusBucket: string;
+  ossRegion: string;
+  ossEndpoint: string;
+  ossTimeoutMs: number;
+  packagePrefix: string;
+  statusPrefix: string;
+  cityVisual: {
+    endpoint: string;
+    regionId: string;
+    instanceId: string;
+    timeoutMs: number;
+    /** What CreateAlgoLib is told about the package's OSS location and read key. */
+    oss: { endpoint: string; accessKeyId: string; accessKeySecret: string };
+  };
+  retry: { baseMs: number; maxDelayMs: number; maxAttempts: number };
+  deadlineReserveMs: number;
+  webhooks: { endpoints: WebhookEndpoint[]; states: Env['WEBHOOK_STATES']; timeoutMs: number };
+};
+
+const toConfig = (env: Env): Config => ({
+  bucket: env.OSS_BUCKET,
+  statusBucket: env.STATUS_BUCKET ?? env.OSS_BUCKET,
+  ossRegion: env.OSS_REGION,
+  ossEndpoint: env.OSS_ENDPOINT,
+  ossTimeoutMs: env.OSS_TIMEOUT_MS,
+  packagePrefix: env.PACKAGE_PREFIX,
+  statusPrefix: env.STATUS_PREFIX,
+  cityVisual: {
+    endpoint: env.CITYVISUAL_ENDPOINT,
+    regionId: env.CITYVISUAL_REGION_ID,
+    instanceId: env.CITYVISUAL_INSTANCE_ID,
+    timeoutMs: env.CITYVISUAL_TIMEOUT_MS,
+    oss: {
+      endpoint: env.CITYVISUAL_OSS_ENDPOINT,
+      accessKeyId: env.CITYVISUAL_OSS_ACCESS_KEY_ID,
+      accessKeySecret: env.CITYVISUAL_OSS_ACCESS_KEY_SECRET,
+    },
+  },
+  retry: { baseMs: env.RETRY_BASE_MS, maxDelayMs: env.RETRY_MAX_DELAY_MS, maxAttempts: env.RETRY_MAX_ATTEMPTS },
+  deadlineReserveMs: env.DEADLINE_RESERVE_MS,
+  webhooks: { endpoints: env.WEBHOOK_ENDPOINTS, states: env.WEBHOOK_STATES, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
+});
+
+/** The variables whose values are secrets: never printed, even in a config error. */
+export const SECRET_VARIABLES = ['CITYVISUAL_OSS_ACCESS_KEY_SECRET', 'WEBHOOK_ENDPOINTS'] as const;
+
+/**
+ * Reads the configuration from an environment; throws `ConfigError` naming the first bad variable.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env); // in initialize(), once per instance
+ * ```
+ */
+export const loadConfig = (env: Record<string, string | undefined>): Config => {
+  const result = ConfigSchema.safeParse(env);
+  if (result.success) return toConfig(result.data);
+  const issue = result.error.issues[0];
+  const variable = String(issue?.path[0] ?? 'environment');
+  const problem = issue?.code === 'invalid_type' && env[variable] === undefined ? 'is required' : issue?.message;
+  // zod messages never echo the input value, so a secret variable's value cannot leak through them.
+  throw new ConfigError(variable, `Environment variable ${variable} ${problem}`);
+};
+
+/** The variables `loadConfig` requires (no default); the template test checks that template.yml sets each. */
+export const REQUIRED_VARIABLES = Object.entries(ConfigSchema.shape)
+  .filter(([, schema]) => !schema.safeParse(undefined).success)
+  .map(([name]) => name);

@@ -1,0 +1,211 @@
+/**
+ * Manifest v1 (`<stem>.manifest.json`): the zod schema of DESIGN.md, the parser that turns untrusted bytes into a
+ * manifest or a list of errors with JSON paths, and the mapping onto CreateAlgoLib's parameters.
+ * The shipped JSON Schema (`schema/manifest-v1.schema.json`) is generated from `ManifestSchema`.
+ */
+import { z } from 'zod';
+import type { StatusError } from './status.ts';
+
+/** Manifests are untrusted input: anything larger is rejected before it is parsed (and never read past the cap). */
+export const MANIFEST_MAX_BYTES = 256 * 1024;
+const TEXT_MAX_BYTES = 64 * 1024;
+
+const show = (input: unknown): string => {
+  if (input === undefined) return 'nothing';
+  const json = JSON.stringify(input);
+  if (json === undefined) return typeof input;
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+};
+
+/** zod error option whose message reads "… to be <what>, got <input>"; `formatIssue` puts the path in front. */
+const expected = (what: string) => ({ error: (issue: { input?: unknown }) => `to be ${what}, got ${show(issue.input)}` });
+
+const pattern = (regex: RegExp, what: string) => z.string(expected(`a string ${what}`)).regex(regex, expected(what));
+
+const NAME = /^[A-Za-z][A-Za-z0-9_-]{1,63}$/;
+// semver.org's own regular expression.
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const CAPABILITY = /^[A-Z][A-Z0-9_]{0,31}$/;
+const OBJ_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
+const STORE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+const INDEX_MODE = /^INDEX_[A-Z_]+$/;
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const FIELD_TYPE = /^[a-z][a-z0-9_]{0,31}$/;
+const CRC64 = /^(0|[1-9]\d{0,19})$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+const bool = z.boolean(expected('true or false'));
+
+/** Adds one issue per repeated value of `keyOf`, at the repeated element's path. */
+const uniqueBy =
+  <T>(keyOf: (item: T) => string, field: string) =>
+  (items: T[], ctx: z.core.$RefinementCtx<T[]>) => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      const key = keyOf(item);
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: field ? [index, field] : [index], message: `to be unique, got ${show(key)} twice` });
+      }
+      seen.add(key);
+    });
+  };
+
+const FieldSchema = z
+  .strictObject({
+    name: pattern(FIELD_NAME, 'matching ^[A-Za-z][A-Za-z0-9_]{0,63}$'),
+    type: pattern(FIELD_TYPE, 'matching ^[a-z][a-z0-9_]{0,31}$'),
+    mandatory: bool,
+    isDatabaseField: bool,
+    isSearchEngineField: bool,
+    isMessageQueueField: bool,
+  })
+  .refine((field) => field.isDatabaseField || field.isSearchEngineField || field.isMessageQueueField, {
+    message: 'to have at least one of isDatabaseField, isSearchEngineField, isMessageQueueField true',
+  });
+
+const ObjectConfigSchema = z.strictObject({
+  objType: pattern(OBJ_TYPE, 'matching ^[a-z][a-z0-9_]{0,31}$'),
+  dbTableName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
+  indexName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
+  indexMode: pattern(INDEX_MODE, 'matching ^INDEX_[A-Z_]+$ (e.g. INDEX_PER_DAY)'),
+  topicName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
+  fields: z
+    .array(FieldSchema, expected('an array of field definitions'))
+    .min(1, expected('an array of 1 to 256 fields'))
+    .max(256, expected('an array of 1 to 256 fields'))
+    .superRefine(uniqueBy((field) => field.name, 'name')),
+});
+
+const PackageSchema = z
+  .strictObject({
+    size: z
+      .int(expected('a positive integer (bytes)'))
+      .min(1, expected('a positive integer (bytes)'))
+      .max(Number.MAX_SAFE_INTEGER, expected('a safe integer')),
+    crc64: pattern(CRC64, 'a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma)')
+      .refine((value) => BigInt(value) <= UINT64_MAX, expected('at most 18446744073709551615'))
+      .optional(),
+    sha256: pattern(SHA256, '64 lowercase hex digits').optional(),
+  })
+  .refine((pkg) => pkg.crc64 !== undefined || pkg.sha256 !== undefined, {
+    message: 'to have `crc64` or `sha256` (or both)',
+  });
+
+export const ManifestSchema = z
+  .strictObject({
+    $schema: z.string(expected('a string')).optional(),
+    schemaVersion: z.literal(1, expected('1')),
+    name: pattern(NAME, 'matching ^[A-Za-z][A-Za-z0-9_-]{1,63}$'),
+    version: pattern(SEMVER, 'a semantic version such as 1.0.0 or 2.1.0-rc.1'),
+    capabilities: z
+      .array(pattern(CAPABILITY, 'matching ^[A-Z][A-Z0-9_]{0,31}$'), expected('an array of capability names'))
+      .min(1, expected('an array of 1 to 16 capability names'))
+      .max(16, expected('an array of 1 to 16 capability names'))
+      .superRefine(uniqueBy((name) => name, '')),
+    capacity: z
+      .int(expected('an integer from 1 to 10000'))
+      .min(1, expected('an integer from 1 to 10000'))
+      .max(10000, expected('an integer from 1 to 10000')),
+    objects: z
+      .array(ObjectConfigSchema, expected('an array of object configs'))
+      .min(1, expected('an array of 1 to 32 object configs'))
+      .max(32, expected('an array of 1 to 32 object configs'))
+      .superRefine(uniqueBy((object) => object.objType, 'objType')),
+    text: z
+      .string(expected('a string'))
+      .max(TEXT_MAX_BYTES, expected('at most 64 KiB'))
+      .refine((text) => Buffer.byteLength(text) <= TEXT_MAX_BYTES, expected('at most 64 KiB of UTF-8'))
+      .optional(),
+    package: PackageSchema,
+  })
+  .meta({
+    title: 'algolib manifest v1',
+    description: 'Sidecar manifest of a CityVisual algorithm library package (<stem>.manifest.json beside <stem>.tar.gz).',
+  });
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ObjectConfig = Manifest['objects'][number];
+
+export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; errors: StatusError[] };
+
+const pathOf = (path: PropertyKey[]): string => path.map(String).join('.');
+
+const formatIssue = (issue: z.core.$ZodIssue): StatusError[] => {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const path = pathOf([...issue.path, key]);
+      return { code: 'MANIFEST_INVALID', path, message: `Unexpected key \`${path}\`: manifest v1 allows no other keys here` };
+    });
+  }
+  const path = pathOf(issue.path);
+  return [{ code: 'MANIFEST_INVALID', path, message: `Expected \`${path || 'manifest'}\` ${issue.message}` }];
+};
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+const invalid = (message: string): ManifestResult => ({ ok: false, errors: [{ code: 'MANIFEST_INVALID', message }] });
+
+/**
+ * Parses an untrusted manifest: size cap, UTF-8 (a leading BOM is allowed), JSON, then the strict v1 schema.
+ * Every error carries its JSON path (`objects.0.fields.2.name`).
+ *
+ * @example
+ * ```ts
+ * const result = parseManifest(await readFile('face-1.2.0.manifest.json'));
+ * if (!result.ok) for (const e of result.errors) console.error(e.path, e.message);
+ * ```
+ */
+export const parseManifest = (bytes: Uint8Array): ManifestResult => {
+  if (bytes.byteLength > MANIFEST_MAX_BYTES) {
+    return {
+      ok: false,
+      errors: [
+        {
+          code: 'MANIFEST_TOO_LARGE',
+          message: `Expected the manifest to be at most ${MANIFEST_MAX_BYTES} bytes, got ${bytes.byteLength}`,
+        },
+      ],
+    };
+  }
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    return invalid('Expected the manifest to be UTF-8 text');
+  }
+  let json: unknown;
+  try {
+    // TextDecoder already drops a leading UTF-8 BOM.
+    json = JSON.parse(text);
+  } catch (error) {
+    return invalid(`Expected the manifest to be JSON: ${(error as Error).message}`);
+  }
+  const result = ManifestSchema.safeParse(json);
+  if (result.success) return { ok: true, manifest: result.data };
+  return { ok: false, errors: result.error.issues.flatMap(formatIssue) };
+};
+
+/** The JSON Schema shipped in `schema/manifest-v1.schema.json`, generated from `ManifestSchema`. */
+export const manifestJsonSchema = (): Record<string, unknown> => ({
+  $id: 'urn:algolib-pipeline:manifest:v1',
+  ...z.toJSONSchema(ManifestSchema, { io: 'input', target: 'draft-2020-12' }),
+});
+
+/**
+ * CreateAlgoLib's manifest-derived parameters (the rest come from the event and the deployment config).
+ *
+ * @example
+ * ```ts
+ * algoLibParameters(manifest).CapabilityNames; // 'PERSON,FACE'
+ * ```
+ */
+export const algoLibParameters = (manifest: Manifest) => ({
+  AlgoLibName: manifest.name,
+  AlgoLibVersion: manifest.version,
+  CapabilityNames: manifest.capabilities.join(','),
+  Capacity: manifest.capacity,
+  JsonText: JSON.stringify(manifest.objects),
+  Text: manifest.text ?? JSON.stringify(manifest.objects, null, 2),
+});

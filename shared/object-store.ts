@@ -1,0 +1,175 @@
+/**
+ * ObjectStore: the few OSS operations the pipeline needs, as a port, and its adapter over `ali-oss`.
+ * Every adapter error becomes a `RemoteError` that says whether a retry can help.
+ */
+import { createHash } from 'node:crypto';
+import OSS from 'ali-oss';
+import { RemoteError } from './errors.ts';
+
+export type ObjectInfo = { size: number; etag: string; crc64: string | undefined };
+
+export type ObjectBytes = { bytes: Uint8Array; size: number; etag: string };
+
+export type ObjectStore = {
+  /** Size, ETag and CRC-64 from a HEAD; `undefined` when the object does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** The first `maxBytes + 1` bytes at most (so "too large" is detectable without reading more) and the full size. */
+  getBytes(key: string, maxBytes: number): Promise<ObjectBytes | undefined>;
+  /** SHA-256 (hex) of the whole object, streamed; `undefined` when the object does not exist. */
+  sha256(key: string): Promise<{ sha256: string; size: number } | undefined>;
+  /** Writes only if nothing is at `key` (`x-oss-forbid-overwrite`); `false` when something already was. */
+  putIfAbsent(key: string, body: string): Promise<boolean>;
+  put(key: string, body: string): Promise<void>;
+};
+
+export type Credentials = { accessKeyId: string; accessKeySecret: string; securityToken?: string | undefined };
+
+export type OssStoreOptions = {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  timeoutMs: number;
+  /** Read at every request, so rotated STS credentials are used as soon as the FC context carries them. */
+  credentials: () => Credentials;
+};
+
+type AliOssError = { name?: string; code?: string; status?: number; message?: string; requestId?: string };
+
+const RETRYABLE_OSS_CODES = new Set(['RequestError', 'ResponseTimeoutError', 'ConnectionTimeoutError', 'ServiceUnavailable', 'InternalError']);
+
+/** Wraps an ali-oss error; network errors (status -1/-2), timeouts and 5xx are retryable. */
+export const toOssError = (error: unknown, operation: string, key: string): RemoteError => {
+  const e = (error ?? {}) as AliOssError;
+  const code = e.code || e.name || 'UnknownError';
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const retryable = RETRYABLE_OSS_CODES.has(code) || status === undefined || status < 0 || status >= 500 || status === 429;
+  const detail = e.requestId ? ` (request id ${e.requestId})` : '';
+  return new RemoteError(
+    { service: 'oss', code, retryable, httpStatus: status },
+    `OSS ${operation} ${key} failed: ${code}${status && status > 0 ? ` (HTTP ${status})` : ''}${detail}`,
+    { cause: error },
+  );
+};
+
+const isNotFound = (error: unknown) => (error as AliOssError)?.status === 404;
+
+const header = (headers: unknown, name: string): string | undefined => {
+  const value = (headers as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
+
+/** Total size from `Content-Range: bytes 0-99/1234`, else the body's length. */
+const totalSize = (headers: unknown, bodyLength: number): number => {
+  const range = header(headers, 'content-range');
+  const total = range?.match(/\/(\d+)$/)?.[1];
+  return total ? Number(total) : bodyLength;
+};
+
+/**
+ * An `ObjectStore` over one bucket with `ali-oss` (V4 signatures, STS credentials refreshed per request).
+ *
+ * @example
+ * ```ts
+ * const store = createOssStore({ endpoint, region: 'oss-cn-shanghai', bucket, timeoutMs: 10_000, credentials: () => context.credentials });
+ * await store.head('library/face/face-1.2.0.tar.gz');
+ * ```
+ */
+export const createOssStore = (options: OssStoreOptions): ObjectStore => {
+  const initial = options.credentials();
+  const client = new OSS({
+    endpoint: options.endpoint,
+    region: options.region,
+    bucket: options.bucket,
+    accessKeyId: initial.accessKeyId,
+    accessKeySecret: initial.accessKeySecret,
+    ...(initial.securityToken
+      ? {
+          stsToken: initial.securityToken,
+          // Interval 0: take the context's current credentials at every request (a property read, no I/O).
+          refreshSTSTokenInterval: 0,
+          refreshSTSToken: async () => {
+            const current = options.credentials();
+            return { accessKeyId: current.accessKeyId, accessKeySecret: current.accessKeySecret, stsToken: current.securityToken ?? '' };
+          },
+        }
+      : {}),
+    authorizationV4: true,
+    timeout: options.timeoutMs,
+  });
+
+  const call = async <T>(operation: string, key: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toOssError(error, operation, key);
+    }
+  };
+
+  return {
+    head: (key) =>
+      call('HeadObject', key, async () => {
+        try {
+          const { res } = await client.head(key);
+          return {
+            size: Number(header(res.headers, 'content-length')),
+            etag: unquote(header(res.headers, 'etag')),
+            crc64: header(res.headers, 'x-oss-hash-crc64ecma'),
+          };
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      }),
+
+    getBytes: (key, maxBytes) =>
+      call('GetObject', key, async () => {
+        try {
+          const { res, content } = await client.get(key, { headers: { Range: `bytes=0-${maxBytes}` } });
+          const bytes = new Uint8Array(content as Buffer);
+          return { bytes, size: totalSize(res.headers, bytes.byteLength), etag: unquote(header(res.headers, 'etag')) };
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      }),
+
+    sha256: (key) =>
+      call('GetObject', key, async () => {
+        let result: Awaited<ReturnType<typeof client.getStream>>;
+        try {
+          result = await client.getStream(key);
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+        const hash = createHash('sha256');
+        let size = 0;
+        for await (const chunk of result.stream as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          size += chunk.length;
+        }
+        return { sha256: hash.digest('hex'), size };
+      }),
+
+    putIfAbsent: (key, body) =>
+      call('PutObject', key, async () => {
+        try {
+          await client.put(key, Buffer.from(body), {
+            headers: { 'x-oss-forbid-overwrite': 'true' },
+            mime: 'application/json',
+          });
+          return true;
+        } catch (error) {
+          if ((error as AliOssError)?.code === 'FileAlreadyExists') return false;
+          throw error;
+        }
+      }),
+
+    put: (key, body) =>
+      call('PutObject', key, async () => {
+        await client.put(key, Buffer.from(body), { mime: 'application/json' });
+      }),
+  };
+};

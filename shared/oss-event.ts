@@ -1,0 +1,85 @@
+/**
+ * FC OSS trigger payloads → `ObjectEvent[]`. Accepts the native form (`{"events":[…]}`, every element, never just the
+ * first) and the EventBridge CloudEvents envelope (`specversion` + `data`). Unknown fields are allowed; the fields we
+ * read are checked.
+ */
+import { z } from 'zod';
+import { EventParseError } from './errors.ts';
+
+const RecordSchema = z.looseObject({
+  eventName: z.string(),
+  eventSource: z.string().optional(),
+  eventTime: z.string().optional(),
+  oss: z.looseObject({
+    bucket: z.looseObject({ name: z.string().min(1) }),
+    object: z.looseObject({
+      key: z.string().min(1),
+      size: z.number().nonnegative().optional(),
+      eTag: z.string().optional(),
+    }),
+  }),
+  responseElements: z.looseObject({ requestId: z.string().optional() }).optional(),
+});
+
+const NativeSchema = z.looseObject({ events: z.array(RecordSchema) });
+const CloudEventSchema = z.looseObject({ specversion: z.string(), data: RecordSchema });
+
+export type ObjectEvent = {
+  /** Without the `oss:` prefix the trigger configuration uses: `ObjectCreated:PutObject`. */
+  eventName: string;
+  bucket: string;
+  key: string;
+  size: number | undefined;
+  etag: string | undefined;
+  eventTime: string | undefined;
+};
+
+const toObjectEvent = (record: z.infer<typeof RecordSchema>): ObjectEvent => ({
+  eventName: record.eventName.replace(/^oss:/, ''),
+  bucket: record.oss.bucket.name,
+  key: record.oss.object.key,
+  size: record.oss.object.size,
+  etag: record.oss.object.eTag,
+  eventTime: record.eventTime,
+});
+
+const invalidPayload = (error: z.ZodError) => {
+  const issue = error.issues[0];
+  return new EventParseError(
+    `Expected an FC OSS event ({"events":[…]}) or a CloudEvents envelope of one; failing at \`${issue?.path.join('.') || '(root)'}\`: ${issue?.message}`,
+  );
+};
+
+/**
+ * Parses the handler's event (a Buffer on FC) into one `ObjectEvent` per record.
+ *
+ * @example
+ * ```ts
+ * parseObjectEvents(Buffer.from('{"events":[{"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"b"},"object":{"key":"library/a.tar.gz"}}}]}'));
+ * // [{ eventName: 'ObjectCreated:PutObject', bucket: 'b', key: 'library/a.tar.gz', … }]
+ * ```
+ */
+export const parseObjectEvents = (event: Buffer | string): ObjectEvent[] => {
+  let json: unknown;
+  try {
+    json = JSON.parse(event.toString());
+  } catch (cause) {
+    throw new EventParseError('Expected the event to be JSON (an FC OSS trigger payload)', { cause });
+  }
+  if (typeof json === 'object' && json !== null && 'specversion' in json) {
+    const envelope = CloudEventSchema.safeParse(json);
+    if (envelope.success) return [toObjectEvent(envelope.data.data)];
+    throw invalidPayload(envelope.error);
+  }
+  const native = NativeSchema.safeParse(json);
+  if (native.success) return native.data.events.map(toObjectEvent);
+  throw invalidPayload(native.error);
+};
+
+/** The object-created operations that finish an object (a multipart part or an initiate does not). */
+export const COMPLETING_EVENTS = new Set([
+  'ObjectCreated:PutObject',
+  'ObjectCreated:PostObject',
+  'ObjectCreated:CompleteMultipartUpload',
+  'ObjectCreated:CopyObject',
+]);

@@ -1,0 +1,49 @@
+/**
+ * Status document v1: the one answer a publisher reads (`status/<package key without .tar.gz>.json`).
+ * The shape is a contract (DESIGN.md); fields are added, never renamed.
+ */
+
+export type RegistrationState = 'PENDING' | 'REGISTERED' | 'REJECTED' | 'CONFLICT' | 'FAILED';
+
+export const TERMINAL_STATES: readonly RegistrationState[] = ['REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'];
+
+export type StatusErrorCode =
+  | 'MANIFEST_INVALID'
+  | 'MANIFEST_TOO_LARGE'
+  | 'PACKAGE_SIZE_MISMATCH'
+  | 'PACKAGE_CHECKSUM_MISMATCH'
+  | 'NAME_CONFLICT'
+  // Transient failures that outlasted the invocation (FAILED), and CityVisual's own codes as returned.
+  | (string & {});
+
+export type StatusError = { code: StatusErrorCode; message: string; path?: string };
+
+/** One webhook endpoint's delivery of this status (issue: signed webhooks). */
+export type NotificationRecord = {
+  /** Host (and port) of the endpoint; never the full URL, which may carry a token. */
+  endpoint: string;
+  webhookId: string;
+  type: string;
+  delivered: boolean;
+  attempts: number;
+  lastStatus?: number;
+  lastError?: string;
+  at: string;
+};
+
+export type StatusDocument = {
+  schemaVersion: 1;
+  state: RegistrationState;
+  waitingFor?: 'package' | 'manifest';
+  name?: string;
+  version?: string;
+  algoLibId?: string;
+  created?: boolean;
+  package: { bucket: string; key: string; size?: number; crc64?: string; etag?: string };
+  manifest: { key: string; etag?: string };
+  errors: StatusError[];
+  notifications?: NotificationRecord[];
+  updatedAt: string;
+};
+
+export const isTerminal = (state: RegistrationState): boolean => TERMINAL_STATES.includes(state);
