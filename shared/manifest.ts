@@ -136,7 +136,7 @@ const formatIssue = (issue: z.core.$ZodIssue): StatusError[] => {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const path = pathOf([...issue.path, key]);
-      return { code: 'MANIFEST_INVALID', path, message: `Unexpected key \`${path}\`: manifest v1 allows no other keys here` };
+      return { code: 'MANIFEST_INVALID', path, message: `Expected no key \`${path}\`: manifest v1 does not define it` };
     });
   }
   const path = pathOf(issue.path);

@@ -1,0 +1,86 @@
+/** In-memory ObjectStore: what OSS would answer, with counters and scriptable failures. */
+import { createHash } from 'node:crypto';
+import { RemoteError } from '../../shared/errors.ts';
+import { crc64 } from '../../shared/crc64.ts';
+import type { ObjectStore } from '../../shared/object-store.ts';
+
+type Stored = { bytes: Buffer; etag: string; crc64: string | undefined };
+type Operation = 'head' | 'getBytes' | 'sha256' | 'putIfAbsent' | 'put';
+
+export type MemoryStore = ObjectStore & {
+  objects: Map<string, Stored>;
+  calls: Record<Operation, number>;
+  /** Bytes of object bodies handed out (manifest reads and SHA-256 streams). */
+  bytesRead: number;
+  /** Stores an object as a publisher's upload would; `crc64: false` leaves the CRC header out (some multipart objects). */
+  upload(key: string, body: string | Buffer, options?: { crc64?: boolean }): void;
+  json<T>(key: string): T | undefined;
+  /** The next `times` calls of `operation` fail with a retryable (default) or permanent RemoteError. */
+  failNext(operation: Operation, times: number, options?: { retryable?: boolean; code?: string }): void;
+  /** Runs before every operation (after its failure check); lets a test interleave other work at that point. */
+  beforeOperation?: (operation: Operation, key: string) => Promise<void> | void;
+};
+
+const etagOf = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex').toUpperCase();
+
+export const createMemoryStore = (): MemoryStore => {
+  const objects = new Map<string, Stored>();
+  const calls: Record<Operation, number> = { head: 0, getBytes: 0, sha256: 0, putIfAbsent: 0, put: 0 };
+  const failures: Array<{ operation: Operation; left: number; retryable: boolean; code: string }> = [];
+
+  const enter = async (operation: Operation, key: string) => {
+    calls[operation] += 1;
+    const failure = failures.find((entry) => entry.operation === operation && entry.left > 0);
+    if (failure) {
+      failure.left -= 1;
+      throw new RemoteError({ service: 'oss', code: failure.code, retryable: failure.retryable, httpStatus: 503 }, `OSS ${operation} ${key} failed: ${failure.code}`);
+    }
+    await store.beforeOperation?.(operation, key);
+  };
+  const write = (key: string, bytes: Buffer, withCrc = true) =>
+    objects.set(key, { bytes, etag: etagOf(bytes), crc64: withCrc ? crc64(bytes) : undefined });
+
+  const store: MemoryStore = {
+    objects,
+    calls,
+    bytesRead: 0,
+    upload: (key, body, options) => write(key, Buffer.from(body), options?.crc64 ?? true),
+    json: (key) => {
+      const object = objects.get(key);
+      return object ? JSON.parse(object.bytes.toString('utf8')) : undefined;
+    },
+    failNext: (operation, times, options) =>
+      failures.push({ operation, left: times, retryable: options?.retryable ?? true, code: options?.code ?? 'ServiceUnavailable' }),
+    async head(key) {
+      await enter('head', key);
+      const object = objects.get(key);
+      return object && { size: object.bytes.length, etag: object.etag, crc64: object.crc64 };
+    },
+    async getBytes(key, maxBytes) {
+      await enter('getBytes', key);
+      const object = objects.get(key);
+      if (!object) return undefined;
+      const bytes = new Uint8Array(object.bytes.subarray(0, maxBytes + 1));
+      store.bytesRead += bytes.byteLength;
+      return { bytes, size: object.bytes.length, etag: object.etag };
+    },
+    async sha256(key) {
+      await enter('sha256', key);
+      const object = objects.get(key);
+      if (!object) return undefined;
+      store.bytesRead += object.bytes.length;
+      return { sha256: createHash('sha256').update(object.bytes).digest('hex'), size: object.bytes.length };
+    },
+    async putIfAbsent(key, body) {
+      await enter('putIfAbsent', key);
+      if (objects.has(key)) return false;
+      write(key, Buffer.from(body));
+      return true;
+    },
+    async put(key, body) {
+      await enter('put', key);
+      write(key, Buffer.from(body));
+    },
+  };
+  return store;
+};

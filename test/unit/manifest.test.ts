@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { algoLibParameters, MANIFEST_MAX_BYTES, manifestJsonSchema, parseManifest } from '../../shared/manifest.ts';
+import { validManifest } from '../fakes/register-deps.ts';
+
+const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+const errorsOf = (value: unknown) => {
+  const result = parseManifest(bytes(value));
+  return result.ok ? [] : result.errors;
+};
+
+describe('parseManifest', () => {
+  it('accepts the documented example', () => {
+    // Arrange
+    const manifest = validManifest();
+
+    // Act
+    const result = parseManifest(bytes(manifest));
+
+    // Assert
+    expect(result).toEqual({ ok: true, manifest });
+  });
+
+  it('accepts the shipped sample once its package is filled in', () => {
+    // Arrange
+    const sample = JSON.parse(readFileSync('examples/face-detector-1.0.0.manifest.json', 'utf8'));
+
+    // Act
+    const result = parseManifest(bytes({ ...sample, package: { size: 423, crc64: '1' } }));
+
+    // Assert
+    expect(result.ok).toBe(true);
+  });
+
+  it('pins the errors of a manifest wrong in every field', () => {
+    // Arrange
+    const manifest = {
+      schemaVersion: 2,
+      name: '9lives',
+      version: '1.0',
+      capabilities: ['face', 'FACE', 'FACE'],
+      capacity: 10001,
+      objects: [
+        {
+          objType: 'Face',
+          dbTableName: 'x',
+          indexName: 'y',
+          indexMode: 'DAILY',
+          topicName: 'z',
+          fields: [
+            { name: 'a', type: 'string', mandatory: 'yes', isDatabaseField: false, isSearchEngineField: false, isMessageQueueField: false },
+            { name: 'a', type: 'string', mandatory: true, isDatabaseField: true, isSearchEngineField: true, isMessageQueueField: true },
+            { name: '1b', type: 'String', mandatory: true, isDatabaseField: true, isSearchEngineField: true, isMessageQueueField: true },
+          ],
+        },
+      ],
+      package: { size: 0 },
+      surprise: 1,
+    };
+
+    // Act
+    const errors = errorsOf(manifest);
+
+    // Assert
+    expect(errors.map((error) => `${error.path}: ${error.message}`)).toMatchInlineSnapshot(`
+      [
+        "schemaVersion: Expected \`schemaVersion\` to be 1, got 2",
+        "name: Expected \`name\` to be matching ^[A-Za-z][A-Za-z0-9_-]{1,63}$, got "9lives"",
+        "version: Expected \`version\` to be a semantic version such as 1.0.0 or 2.1.0-rc.1, got "1.0"",
+        "capabilities.0: Expected \`capabilities.0\` to be matching ^[A-Z][A-Z0-9_]{0,31}$, got "face"",
+        "capabilities.2: Expected \`capabilities.2\` to be unique, got "FACE" twice",
+        "capacity: Expected \`capacity\` to be an integer from 1 to 10000, got 10001",
+        "objects.0.objType: Expected \`objects.0.objType\` to be matching ^[a-z][a-z0-9_]{0,31}$, got "Face"",
+        "objects.0.indexMode: Expected \`objects.0.indexMode\` to be matching ^INDEX_[A-Z_]+$ (e.g. INDEX_PER_DAY), got "DAILY"",
+        "objects.0.fields.0.mandatory: Expected \`objects.0.fields.0.mandatory\` to be true or false, got "yes"",
+        "objects.0.fields.2.name: Expected \`objects.0.fields.2.name\` to be matching ^[A-Za-z][A-Za-z0-9_]{0,63}$, got "1b"",
+        "objects.0.fields.2.type: Expected \`objects.0.fields.2.type\` to be matching ^[a-z][a-z0-9_]{0,31}$, got "String"",
+        "package.size: Expected \`package.size\` to be a positive integer (bytes), got 0",
+        "package: Expected \`package\` to have \`crc64\` or \`sha256\` (or both)",
+        "surprise: Expected no key \`surprise\`: manifest v1 does not define it",
+      ]
+    `);
+    expect(errors.every((error) => error.code === 'MANIFEST_INVALID')).toBe(true);
+  });
+
+  it.each([
+    ['a field with no is…Field true', { objects: [{ ...validManifest().objects[0], fields: [{ name: 'a', type: 'string', mandatory: true, isDatabaseField: false, isSearchEngineField: false, isMessageQueueField: false }] }] }, 'objects.0.fields.0'],
+    ['a repeated field name', { objects: [{ ...validManifest().objects[0], fields: [validManifest().objects[0]?.fields[0], validManifest().objects[0]?.fields[0]] }] }, 'objects.0.fields.1.name'],
+    ['a repeated objType', { objects: [validManifest().objects[0], validManifest().objects[0]] }, 'objects.1.objType'],
+    ['a package with neither checksum', { package: { size: 10 } }, 'package'],
+    ['a CRC-64 past 2^64', { package: { size: 10, crc64: '18446744073709551616' } }, 'package.crc64'],
+    ['an upper-case SHA-256', { package: { size: 10, sha256: 'A'.repeat(64) } }, 'package.sha256'],
+    ['a __proto__ key', JSON.parse('{"__proto__": {"polluted": true}}'), '__proto__'],
+    ['a constructor key in a field', { objects: [{ ...validManifest().objects[0], constructor: 1 }] }, 'objects.0.constructor'],
+    ['no objects', { objects: [] }, 'objects'],
+    ['33 objects', { objects: Array.from({ length: 33 }, (_, i) => ({ ...validManifest().objects[0], objType: `o${i}` })) }, 'objects'],
+  ])('rejects %s at its path', (_case, overrides, path) => {
+    // Arrange
+    const manifest = { ...validManifest(), ...overrides };
+
+    // Act
+    const errors = errorsOf(manifest);
+
+    // Assert
+    expect(errors.map((error) => error.path)).toContain(path);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', '{"name": '],
+    ['not an object', '[1, 2]'],
+    ['not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+  ])('rejects a manifest that is %s with one clear error', (_case, input) => {
+    // Arrange
+    const input_ = typeof input === 'string' ? Buffer.from(input) : input;
+
+    // Act
+    const result = parseManifest(input_);
+
+    // Assert
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.errors).toHaveLength(1);
+  });
+
+  it('accepts a UTF-8 byte-order mark', () => {
+    // Arrange
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes(validManifest())]);
+
+    // Act
+    const result = parseManifest(withBom);
+
+    // Assert
+    expect(result.ok).toBe(true);
+  });
+
+  it('rejects a manifest over 256 KiB before parsing it', () => {
+    // Arrange
+    const big = Buffer.alloc(MANIFEST_MAX_BYTES + 1, 0x20);
+
+    // Act
+    const result = parseManifest(big);
+
+    // Assert
+    expect(result).toEqual({
+      ok: false,
+      errors: [{ code: 'MANIFEST_TOO_LARGE', message: `Expected the manifest to be at most 262144 bytes, got 262145` }],
+    });
+  });
+
+  it('measures text in UTF-8 bytes, not characters', () => {
+    // Arrange: 30,000 three-byte characters are 90,000 bytes.
+    const manifest = validManifest({ text: '检'.repeat(30_000) });
+
+    // Act
+    const errors = errorsOf(manifest);
+
+    // Assert
+    expect(errors.map((error) => error.path)).toEqual(['text']);
+  });
+});
+
+describe('algoLibParameters', () => {
+  it('joins capabilities and serialises objects as JsonText and indented Text', () => {
+    // Arrange
+    const manifest = validManifest() as Parameters<typeof algoLibParameters>[0];
+
+    // Act
+    const params = algoLibParameters(manifest);
+
+    // Assert
+    expect(params.CapabilityNames).toBe('FACE,PERSON');
+    expect(JSON.parse(params.JsonText)).toEqual(manifest.objects);
+    expect(params.Text).toContain('\n  ');
+  });
+
+  it('uses the manifest text when given', () => {
+    // Arrange
+    const manifest = validManifest({ text: 'person offline config' }) as Parameters<typeof algoLibParameters>[0];
+
+    // Act / Assert
+    expect(algoLibParameters(manifest).Text).toBe('person offline config');
+  });
+});
+
+describe('manifest JSON Schema', () => {
+  it('matches the zod schema it is generated from (run `npm run schema` after changing the schema)', () => {
+    // Arrange
+    const shipped = JSON.parse(readFileSync('schema/manifest-v1.schema.json', 'utf8'));
+
+    // Act
+    const generated = JSON.parse(JSON.stringify(manifestJsonSchema()));
+
+    // Assert
+    expect(shipped).toEqual(generated);
+  });
+});
