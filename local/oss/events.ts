@@ -1,0 +1,69 @@
+/** The record an FC OSS trigger delivers for a created object: one element of the payload's `events` array. */
+import { createHash } from 'node:crypto';
+import type { StoredObject } from './store';
+
+export type ObjectCreatedEventName =
+  | 'ObjectCreated:PutObject'
+  | 'ObjectCreated:CopyObject'
+  | 'ObjectCreated:CompleteMultipartUpload';
+
+export type OssObjectCreatedEvent = {
+  /** Without the `oss:` prefix that trigger configurations use. */
+  eventName: ObjectCreatedEventName;
+  eventSource: 'acs:oss';
+  /** ISO 8601 with milliseconds, e.g. `2022-08-13T06:45:43.000Z`. */
+  eventTime: string;
+  eventVersion: '1.0';
+  oss: {
+    bucket: { arn: string; name: string; ownerIdentity: string };
+    /** `eTag` is upper-case hex without quotes; `deltaSize` is the change in size (the size for a new key). */
+    object: { deltaSize: number; eTag: string; key: string; size: number };
+    ossSchemaVersion: '1.0';
+    ruleId: string;
+  };
+  /** Without the `oss-` prefix, e.g. `cn-shanghai`. */
+  region: string;
+  requestParameters: { sourceIPAddress: string };
+  /** The OSS request id of the request that created the object. */
+  responseElements: { requestId: string };
+  userIdentity: { principalId: string };
+};
+
+export type ObjectCreatedInput = {
+  eventName: ObjectCreatedEventName;
+  bucket: string;
+  object: StoredObject;
+  previous: StoredObject | undefined;
+  /** Without the `oss-` prefix. */
+  region: string;
+  accountId: string;
+  requestId: string;
+  sourceIp: string;
+};
+
+export const objectCreatedEvent = (input: ObjectCreatedInput): OssObjectCreatedEvent => ({
+  eventName: input.eventName,
+  eventSource: 'acs:oss',
+  eventTime: new Date(input.object.lastModified).toISOString(),
+  eventVersion: '1.0',
+  oss: {
+    bucket: {
+      arn: `acs:oss:${input.region}:${input.accountId}:${input.bucket}`,
+      name: input.bucket,
+      ownerIdentity: input.accountId,
+    },
+    object: {
+      deltaSize: input.object.size - (input.previous?.size ?? 0),
+      eTag: input.object.etag,
+      key: input.object.key,
+      size: input.object.size,
+    },
+    ossSchemaVersion: '1.0',
+    // Real rule ids are 40 hex characters naming the bucket's notification rule: derive a stable one per bucket.
+    ruleId: createHash('sha1').update(`oss-emulator:${input.bucket}`).digest('hex'),
+  },
+  region: input.region,
+  requestParameters: { sourceIPAddress: input.sourceIp },
+  responseElements: { requestId: input.requestId },
+  userIdentity: { principalId: input.accountId },
+});

@@ -1,0 +1,225 @@
+/** PutObject, GetObject, HeadObject, DeleteObject and CopyObject. */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { crc64 } from '../../shared/crc64';
+import { ossErrors } from './errors';
+import {
+  checkContentMd5,
+  commitObject,
+  forbidsOverwrite,
+  headerOf,
+  nowToTheSecond,
+  type Operation,
+  type OssResponse,
+  quoted,
+  refuseOverwrite,
+  storedHeadersOf,
+  userMetaOf,
+} from './operation';
+import type { StoredObject } from './store';
+import { element, text, xmlDocument } from './xml';
+
+const putObject: Operation = async (context) => {
+  const { request, body, store, bucket } = context;
+  const ifAbsent = forbidsOverwrite(request.headers);
+  refuseOverwrite(context, request.key, ifAbsent);
+  checkContentMd5(request.headers, body);
+  const md5 = createHash('md5').update(body).digest();
+  const object: StoredObject = {
+    key: request.key,
+    blob: await store.writeBlob(bucket, body),
+    size: body.length,
+    etag: md5.toString('hex').toUpperCase(),
+    crc64: crc64(body),
+    type: 'Normal',
+    headers: storedHeadersOf(request.headers),
+    userMeta: userMetaOf(request.headers),
+    lastModified: nowToTheSecond(),
+  };
+  const { previous } = await commitObject(context, object, ifAbsent);
+  return {
+    status: 200,
+    headers: { ETag: quoted(object.etag), 'x-oss-hash-crc64ecma': object.crc64, 'Content-MD5': md5.toString('base64') },
+    created: { eventName: 'ObjectCreated:PutObject', object, previous },
+  };
+};
+
+const getObject: Operation = ({ request, store, bucket }) => {
+  const opened = store.open(bucket, request.key);
+  if (opened === undefined) throw ossErrors.noSuchKey(request.key);
+  const { object, fd } = opened;
+  let streaming = false;
+  try {
+    const notModified = checkPreconditions(request.headers, object);
+    if (notModified) return notModified;
+    const range = rangeOf(headerOf(request.headers, 'range'), object.size);
+    const headers = { ...objectHeaders(object), ...responseOverrides(request.query) };
+    if (object.size === 0) return { status: 200, headers, body: Buffer.alloc(0) };
+    streaming = true;
+    if (range === undefined) return { status: 200, headers, body: { fd, start: 0, end: object.size - 1 } };
+    return {
+      status: 206,
+      headers: { ...headers, 'Content-Range': `bytes ${range.start}-${range.end}/${object.size}` },
+      body: { fd, ...range },
+    };
+  } finally {
+    if (!streaming) closeSync(fd);
+  }
+};
+
+const headObject: Operation = ({ request, store, bucket }) => {
+  const object = store.get(bucket, request.key);
+  if (object === undefined) throw ossErrors.noSuchKey(request.key);
+  return (
+    checkPreconditions(request.headers, object) ?? {
+      status: 200,
+      headers: { ...objectHeaders(object), 'Content-Length': String(object.size) },
+    }
+  );
+};
+
+/** OSS answers 204 whether or not the key existed. */
+const deleteObject: Operation = ({ request, store, bucket }) => {
+  store.delete(bucket, request.key);
+  return { status: 204 };
+};
+
+const copyObject: Operation = async (context) => {
+  const { request, store, bucket } = context;
+  const source = copySourceOf(headerOf(request.headers, 'x-oss-copy-source') ?? '');
+  if (!context.bucketExists(source.bucket)) throw ossErrors.noSuchBucket(source.bucket);
+  context.authorize(source.bucket, 'read', source.key);
+  const ifAbsent = forbidsOverwrite(request.headers);
+  refuseOverwrite(context, request.key, ifAbsent);
+  const replaceMetadata = metadataDirectiveOf(request.headers) === 'REPLACE';
+  const opened = store.open(source.bucket, source.key);
+  if (opened === undefined) throw ossErrors.noSuchKey(source.key);
+  const object: StoredObject = {
+    ...opened.object,
+    key: request.key,
+    blob: await store.writeBlob(bucket, createReadStream('', { fd: opened.fd })),
+    headers: replaceMetadata ? storedHeadersOf(request.headers) : opened.object.headers,
+    userMeta: replaceMetadata ? userMetaOf(request.headers) : opened.object.userMeta,
+    lastModified: nowToTheSecond(),
+  };
+  const { previous } = await commitObject(context, object, ifAbsent);
+  return {
+    status: 200,
+    headers: { 'Content-Type': 'application/xml', ETag: quoted(object.etag), 'x-oss-hash-crc64ecma': object.crc64 },
+    body: xmlDocument(
+      element('CopyObjectResult', [
+        text('ETag', quoted(object.etag)),
+        text('LastModified', new Date(object.lastModified).toISOString()),
+      ]),
+    ),
+    created: { eventName: 'ObjectCreated:CopyObject', object, previous },
+  };
+};
+
+export const objectOperations = {
+  PutObject: putObject,
+  GetObject: getObject,
+  HeadObject: headObject,
+  DeleteObject: deleteObject,
+  CopyObject: copyObject,
+} satisfies Record<string, Operation>;
+
+const objectHeaders = (object: StoredObject): Record<string, string> => ({
+  ...object.headers,
+  ...object.userMeta,
+  ETag: quoted(object.etag),
+  'Last-Modified': new Date(object.lastModified).toUTCString(),
+  'Accept-Ranges': 'bytes',
+  'x-oss-object-type': object.type,
+  'x-oss-storage-class': 'Standard',
+  'x-oss-hash-crc64ecma': object.crc64,
+  // Only a simple upload's ETag is its MD5.
+  ...(object.type === 'Normal' ? { 'Content-MD5': Buffer.from(object.etag, 'hex').toString('base64') } : {}),
+});
+
+/** `response-content-type` and friends override the stored headers of a GetObject response. */
+const responseOverrides = (query: Map<string, string>) =>
+  Object.fromEntries(
+    ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'].flatMap(
+      (name) => {
+        const value = query.get(`response-${name}`);
+        return value === undefined ? [] : [[name, value]];
+      },
+    ),
+  );
+
+/** Throws 412 for a failed If-Match / If-Unmodified-Since; returns a 304 for If-None-Match / If-Modified-Since. */
+const checkPreconditions = (headers: IncomingHttpHeaders, object: StoredObject): OssResponse | undefined => {
+  const ifMatch = headerOf(headers, 'if-match');
+  if (ifMatch !== undefined && !etagMatches(ifMatch, object.etag)) throw ossErrors.preconditionFailed('If-Match');
+  const ifUnmodifiedSince = Date.parse(headerOf(headers, 'if-unmodified-since') ?? '');
+  if (object.lastModified > ifUnmodifiedSince) throw ossErrors.preconditionFailed('If-Unmodified-Since');
+  const ifNoneMatch = headerOf(headers, 'if-none-match');
+  const ifModifiedSince = Date.parse(headerOf(headers, 'if-modified-since') ?? '');
+  const unchanged =
+    (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, object.etag)) || object.lastModified <= ifModifiedSince;
+  if (!unchanged) return undefined;
+  return {
+    status: 304,
+    headers: { ETag: quoted(object.etag), 'Last-Modified': new Date(object.lastModified).toUTCString() },
+  };
+};
+
+const etagMatches = (condition: string, etag: string) =>
+  condition
+    .split(',')
+    .map((candidate) => candidate.trim().replace(/^W\//, '').replace(/^"|"$/g, ''))
+    .some((candidate) => candidate === '*' || candidate.toUpperCase() === etag);
+
+/**
+ * One `bytes=first-last`, `bytes=first-` or `bytes=-suffix` range, clamped to the object. Like OSS, a Range that does
+ * not parse (or names several ranges) is ignored and the whole object is sent; one starting past the end is a 416.
+ */
+const rangeOf = (value: string | undefined, size: number) => {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(value?.trim() ?? '');
+  if (match === null) return undefined;
+  const [first = '', last = ''] = match.slice(1);
+  if (first === '') {
+    const suffix = Number(last);
+    return last === '' || suffix === 0 || size === 0 ? undefined : { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (last !== '' && Number(last) < start) return undefined;
+  if (start >= size) throw ossErrors.invalidRange();
+  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
+};
+
+/** `x-oss-copy-source: /<bucket>/<url-encoded key>` as ali-oss sends it. */
+const copySourceOf = (value: string) => {
+  const match = /^\/?([^/]+)\/(.+)$/.exec(value);
+  if (match === null || value.includes('?')) {
+    throw ossErrors.invalidArgument(
+      `Expected x-oss-copy-source to be /<bucket>/<url-encoded key> (versions are not emulated), got "${value}".`,
+      'x-oss-copy-source',
+      value,
+    );
+  }
+  const [bucket = '', encodedKey = ''] = match.slice(1);
+  try {
+    return { bucket, key: decodeURIComponent(encodedKey) };
+  } catch {
+    throw ossErrors.invalidArgument(
+      `Expected a URL-encoded key in x-oss-copy-source, got "${value}".`,
+      'x-oss-copy-source',
+      value,
+    );
+  }
+};
+
+const metadataDirectiveOf = (headers: IncomingHttpHeaders) => {
+  const directive = headerOf(headers, 'x-oss-metadata-directive') ?? 'COPY';
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw ossErrors.invalidArgument(
+      `Expected x-oss-metadata-directive to be COPY or REPLACE, got "${directive}".`,
+      'x-oss-metadata-directive',
+      directive,
+    );
+  }
+  return directive;
+};

@@ -1,0 +1,112 @@
+/**
+ * What every operation handler shares: the context it runs in, the response it returns, and the header rules of
+ * object writes (Content-MD5, x-oss-forbid-overwrite, stored headers and user metadata).
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Access } from './credentials';
+import { ossErrors } from './errors';
+import type { ObjectCreatedEventName } from './events';
+import type { OssRequest } from './request';
+import type { ObjectStore, StoredObject } from './store';
+
+export type OperationContext = {
+  request: OssRequest;
+  bucket: string;
+  body: Buffer;
+  store: ObjectStore;
+  /** As configured, e.g. `oss-cn-shanghai`. */
+  region: string;
+  /** The bucket owner's account, shown as the Owner of listed objects. */
+  accountId: string;
+  bucketExists(bucket: string): boolean;
+  /** Throws AccessDenied unless the request's credential may `access` `key` in `bucket`. */
+  authorize(bucket: string, access: Access, key: string): void;
+};
+
+/** A body from a blob descriptor is streamed (`end` inclusive) and counted in `bytesServed`. */
+export type ResponseBody = string | Buffer | { fd: number; start: number; end: number };
+
+export type OssResponse = {
+  status: number;
+  headers?: Record<string, string>;
+  body?: ResponseBody;
+  /** Set when the operation created an object, so that the emulator notifies `onObjectCreated`. */
+  created?: { eventName: ObjectCreatedEventName; object: StoredObject; previous: StoredObject | undefined };
+};
+
+export type Operation = (context: OperationContext) => OssResponse | Promise<OssResponse>;
+
+export const headerOf = (headers: IncomingHttpHeaders, name: string) => {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+};
+
+/** `x-oss-forbid-overwrite`: absent or `false` overwrites, `true` refuses to; OSS rejects any other value. */
+export const forbidsOverwrite = (headers: IncomingHttpHeaders) => {
+  const value = headerOf(headers, 'x-oss-forbid-overwrite');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw ossErrors.invalidArgument(
+    `Expected x-oss-forbid-overwrite to be true or false, got "${value}".`,
+    'x-oss-forbid-overwrite',
+    value,
+    '0017-00000279',
+  );
+};
+
+export const checkContentMd5 = (headers: IncomingHttpHeaders, body: Buffer) => {
+  const contentMd5 = headerOf(headers, 'content-md5');
+  if (contentMd5 === undefined) return;
+  if (createHash('md5').update(body).digest('base64') !== contentMd5) throw ossErrors.invalidDigest(contentMd5);
+};
+
+/** The standard headers OSS keeps with an object and returns on GET and HEAD. */
+const STORED_HEADERS = [
+  'content-type',
+  'content-encoding',
+  'content-disposition',
+  'content-language',
+  'cache-control',
+  'expires',
+];
+
+export const storedHeadersOf = (headers: IncomingHttpHeaders) => {
+  const stored: Record<string, string> = { 'content-type': 'application/octet-stream' };
+  for (const name of STORED_HEADERS) {
+    const value = headerOf(headers, name);
+    if (value !== undefined) stored[name] = value;
+  }
+  return stored;
+};
+
+export const userMetaOf = (headers: IncomingHttpHeaders) =>
+  Object.fromEntries(
+    Object.keys(headers)
+      .filter((name) => name.startsWith('x-oss-meta-'))
+      .map((name) => [name, headerOf(headers, name) ?? '']),
+  );
+
+export const quoted = (etag: string) => `"${etag}"`;
+
+/** OSS keeps Last-Modified to the second. */
+export const nowToTheSecond = () => Math.floor(Date.now() / 1000) * 1000;
+
+/** Commits a freshly written object, or discards its blob and answers 409 when `ifAbsent` finds the key taken. */
+export const commitObject = async (
+  context: OperationContext,
+  object: StoredObject,
+  ifAbsent: boolean,
+): Promise<{ previous: StoredObject | undefined }> => {
+  const result = context.store.commit(context.bucket, object, { ifAbsent });
+  if (!result.committed) {
+    await context.store.discardBlob(context.bucket, object.blob);
+    throw ossErrors.fileAlreadyExists(object.key);
+  }
+  return { previous: result.previous };
+};
+
+/** Fails fast, before a body is stored, when the key is taken and overwriting is forbidden; commit checks again. */
+export const refuseOverwrite = (context: OperationContext, key: string, ifAbsent: boolean) => {
+  if (ifAbsent && context.store.get(context.bucket, key) !== undefined) throw ossErrors.fileAlreadyExists(key);
+};
