@@ -43,7 +43,9 @@ export type FaultInjector<Kind extends string = string> = {
   injected(): Record<string, number>;
 };
 
-export const createFaultInjector = <Kind extends string>(plan: FaultPlan<Kind> = { rules: [] }): FaultInjector<Kind> => {
+export const createFaultInjector = <Kind extends string>(
+  plan: FaultPlan<Kind> = { rules: [] },
+): FaultInjector<Kind> => {
   let rules: Array<FaultRule<Kind> & { used: number }> = [];
   let random = createRandom(0);
   const counts: Record<string, number> = {};

@@ -1,6 +1,7 @@
 // Builds the register function and the CLI into single CommonJS files with esbuild: `npm run build`.
+
+import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -20,5 +21,9 @@ await Promise.all([
 // FC unpacks CodeUri as the code root: mark it CommonJS whatever a parent package.json says.
 mkdirSync('dist/register', { recursive: true });
 writeFileSync('dist/register/package.json', '{ "type": "commonjs" }\n');
+// The FC emulator forks each function instance from this plain CommonJS file, found beside the module that starts it.
+copyFileSync('local/fc/instance-runner.cjs', 'dist/cli/instance-runner.cjs');
 const kib = (file) => `${(statSync(file).size / 1024).toFixed(0)} KiB`;
-console.log(`built dist/register/index.js (${kib('dist/register/index.js')}), dist/cli/index.js (${kib('dist/cli/index.js')})`);
+console.log(
+  `built dist/register/index.js (${kib('dist/register/index.js')}), dist/cli/index.js (${kib('dist/cli/index.js')})`,
+);

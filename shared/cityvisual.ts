@@ -40,8 +40,20 @@ export type AlgoLibRegistry = {
 };
 
 /** Codes that say "try again later", whatever the HTTP status (throttling is 400 in some products, 429 in others). */
-const RETRYABLE_CODE = /^(Throttling(\..*)?|Rejected\.Throttling|ServiceUnavailable|InternalError|System\.Busy|Operation\.Blocking|SignatureNonceUsed)$/;
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'ENOTFOUND', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+const RETRYABLE_CODE =
+  /^(Throttling(\..*)?|Rejected\.Throttling|ServiceUnavailable|InternalError|System\.Busy|Operation\.Blocking|SignatureNonceUsed)$/;
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
 
 type PopCoreError = {
   name?: string;
@@ -71,12 +83,19 @@ export const classifyCityVisualError = (error: unknown, action: string): RemoteE
   }
   if (e.name === 'SyntaxError') {
     // json-bigint throws a plain object for a body that is not JSON (a gateway's HTML 502 page).
-    return new RemoteError({ service: 'cityvisual', code: 'InvalidResponse', retryable: true }, `CityVisual ${action} answered with a body that is not JSON`);
+    return new RemoteError(
+      { service: 'cityvisual', code: 'InvalidResponse', retryable: true },
+      `CityVisual ${action} answered with a body that is not JSON`,
+    );
   }
   if (e.name === 'RequestTimeoutError') {
-    return new RemoteError({ service: 'cityvisual', code: 'RequestTimeout', retryable: true }, `CityVisual ${action} timed out (the outcome is unknown)`, {
-      cause: error,
-    });
+    return new RemoteError(
+      { service: 'cityvisual', code: 'RequestTimeout', retryable: true },
+      `CityVisual ${action} timed out (the outcome is unknown)`,
+      {
+        cause: error,
+      },
+    );
   }
   const code = typeof e.code === 'string' && e.code ? e.code : (e.name ?? 'UnknownError');
   // An error we cannot place is treated as transient: a wrong REJECTED is never retried, a wrong FAILED is.
@@ -117,9 +136,14 @@ export type PopCoreRegistryOptions = {
  * ```
  */
 export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibRegistry => {
-  const client = new (RPCClient as unknown as new (config: object, verbose: boolean) => {
-    request<T>(action: string, params: object, opts: object): Promise<T>;
-  })(
+  const client = new (
+    RPCClient as unknown as new (
+      config: object,
+      verbose: boolean,
+    ) => {
+      request<T>(action: string, params: object, opts: object): Promise<T>;
+    }
+  )(
     {
       endpoint: options.endpoint,
       apiVersion: API_VERSION,
@@ -136,7 +160,11 @@ export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibR
   const request = async <T>(action: string, params: object, timeoutMs: number): Promise<T> => {
     let result: Verbose<T>;
     try {
-      result = await client.request<Verbose<T>>(action, params, { method: 'POST', timeout: timeoutMs, formatParams: false });
+      result = await client.request<Verbose<T>>(action, params, {
+        method: 'POST',
+        timeout: timeoutMs,
+        formatParams: false,
+      });
     } catch (error) {
       throw classifyCityVisualError(error, action);
     }
@@ -145,7 +173,12 @@ export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibR
     if (status >= 300) {
       // pop-core resolves any body without a Code, whatever the status: a 5xx with `{}` is not a success.
       throw new RemoteError(
-        { service: 'cityvisual', code: `HTTP${status}`, retryable: status >= 500 || status === 429, httpStatus: status },
+        {
+          service: 'cityvisual',
+          code: `HTTP${status}`,
+          retryable: status >= 500 || status === 429,
+          httpStatus: status,
+        },
         `CityVisual ${action} answered HTTP ${status} without an error code`,
       );
     }
@@ -156,7 +189,10 @@ export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibR
     async create(params, timeoutMs) {
       const body = await request<{ AlgoLibId?: unknown }>('CreateAlgoLib', params, timeoutMs);
       if (body.AlgoLibId === undefined || body.AlgoLibId === null || body.AlgoLibId === '') {
-        throw new RemoteError({ service: 'cityvisual', code: 'InvalidResponse', retryable: true }, 'CityVisual CreateAlgoLib answered without an AlgoLibId');
+        throw new RemoteError(
+          { service: 'cityvisual', code: 'InvalidResponse', retryable: true },
+          'CityVisual CreateAlgoLib answered without an AlgoLibId',
+        );
       }
       // The doc types it String, the example shows a number, and json-bigint gives a BigNumber past 2^53.
       return String(body.AlgoLibId);
@@ -166,7 +202,13 @@ export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibR
       for (let page = 1; page <= MAX_PAGES; page += 1) {
         const body = await request<DescribeResponse>(
           'DescribeAlgoLibs',
-          { InstanceId: options.instanceId, RegionId: options.regionId, AlgoLibName: name, PageNumber: page, PageSize: PAGE_SIZE },
+          {
+            InstanceId: options.instanceId,
+            RegionId: options.regionId,
+            AlgoLibName: name,
+            PageNumber: page,
+            PageSize: PAGE_SIZE,
+          },
           timeoutMs,
         );
         const libraries = body.AlgoLibs?.AlgoLib ?? [];

@@ -34,14 +34,22 @@ const webhookEndpoints = z
   })
   .pipe(z.array(WebhookEndpointSchema))
   .refine(
-    (endpoints) => endpoints.every(({ url }) => url.startsWith('https://') || LOOPBACK_HOST.test(new URL(url).host.replace(/:\d+$/, ''))),
+    (endpoints) =>
+      endpoints.every(
+        ({ url }) => url.startsWith('https://') || LOOPBACK_HOST.test(new URL(url).host.replace(/:\d+$/, '')),
+      ),
     'must use https:// (plain http is allowed only for loopback addresses)',
   );
 
 const webhookStates = z
   .string()
   .default('REGISTERED,REJECTED,CONFLICT,FAILED')
-  .transform((raw) => raw.split(',').map((state) => state.trim()).filter(Boolean))
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((state) => state.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.enum(['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'])));
 
 export const ConfigSchema = z.object({

@@ -12,7 +12,8 @@ export type Logger = {
   child(fields: LogFields): Logger;
 };
 
-const SECRET_PARAMETERS = /((?:OssAccessKeySecret|AccessKeySecret|SecurityToken|Signature|accessKeySecret|securityToken|stsToken)["']?\s*[=:]\s*["']?)[^&"'\s,}]+/g;
+const SECRET_PARAMETERS =
+  /((?:OssAccessKeySecret|AccessKeySecret|SecurityToken|Signature|accessKeySecret|securityToken|stsToken)["']?\s*[=:]\s*["']?)[^&"'\s,}]+/g;
 
 /**
  * Masks every known secret value and every `Secret=`/`Signature=`/`SecurityToken=` parameter in `text`.

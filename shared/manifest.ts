@@ -18,7 +18,9 @@ const show = (input: unknown): string => {
 };
 
 /** zod error option whose message reads "… to be <what>, got <input>"; `formatIssue` puts the path in front. */
-const expected = (what: string) => ({ error: (issue: { input?: unknown }) => `to be ${what}, got ${show(issue.input)}` });
+const expected = (what: string) => ({
+  error: (issue: { input?: unknown }) => `to be ${what}, got ${show(issue.input)}`,
+});
 
 const pattern = (regex: RegExp, what: string) => z.string(expected(`a string ${what}`)).regex(regex, expected(what));
 
@@ -46,7 +48,11 @@ const uniqueBy =
     items.forEach((item, index) => {
       const key = keyOf(item);
       if (seen.has(key)) {
-        ctx.addIssue({ code: 'custom', path: field ? [index, field] : [index], message: `to be unique, got ${show(key)} twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: field ? [index, field] : [index],
+          message: `to be unique, got ${show(key)} twice`,
+        });
       }
       seen.add(key);
     });
@@ -122,7 +128,8 @@ export const ManifestSchema = z
   })
   .meta({
     title: 'algolib manifest v1',
-    description: 'Sidecar manifest of a CityVisual algorithm library package (<stem>.manifest.json beside <stem>.tar.gz).',
+    description:
+      'Sidecar manifest of a CityVisual algorithm library package (<stem>.manifest.json beside <stem>.tar.gz).',
   });
 
 export type Manifest = z.infer<typeof ManifestSchema>;

@@ -78,7 +78,8 @@ const judgeHolder = (
     return samePackage ? { kind: 'done', status: holderStatus } : { kind: 'conflict', holder: claim.package };
   }
   // The same pair was already rejected (bad manifest, bad package, name taken): that answer stands.
-  if (samePackage && holderStatus.state !== 'FAILED' && samePair(holderStatus, request)) return { kind: 'done', status: holderStatus };
+  if (samePackage && holderStatus.state !== 'FAILED' && samePair(holderStatus, request))
+    return { kind: 'done', status: holderStatus };
   return 'released';
 };
 
@@ -91,7 +92,11 @@ const judgeHolder = (
  * if (outcome.kind === 'owner') await registry.create(params, timeoutMs);
  * ```
  */
-export const acquireNameClaim = async (store: ObjectStore, request: ClaimRequest, now: () => number): Promise<ClaimOutcome> => {
+export const acquireNameClaim = async (
+  store: ObjectStore,
+  request: ClaimRequest,
+  now: () => number,
+): Promise<ClaimOutcome> => {
   const body: NameClaim = {
     schemaVersion: 1,
     name: request.name,

@@ -35,14 +35,21 @@ export type OssStoreOptions = {
 
 type AliOssError = { name?: string; code?: string; status?: number; message?: string; requestId?: string };
 
-const RETRYABLE_OSS_CODES = new Set(['RequestError', 'ResponseTimeoutError', 'ConnectionTimeoutError', 'ServiceUnavailable', 'InternalError']);
+const RETRYABLE_OSS_CODES = new Set([
+  'RequestError',
+  'ResponseTimeoutError',
+  'ConnectionTimeoutError',
+  'ServiceUnavailable',
+  'InternalError',
+]);
 
 /** Wraps an ali-oss error; network errors (status -1/-2), timeouts and 5xx are retryable. */
 export const toOssError = (error: unknown, operation: string, key: string): RemoteError => {
   const e = (error ?? {}) as AliOssError;
   const code = e.code || e.name || 'UnknownError';
   const status = typeof e.status === 'number' ? e.status : undefined;
-  const retryable = RETRYABLE_OSS_CODES.has(code) || status === undefined || status < 0 || status >= 500 || status === 429;
+  const retryable =
+    RETRYABLE_OSS_CODES.has(code) || status === undefined || status < 0 || status >= 500 || status === 429;
   const detail = e.requestId ? ` (request id ${e.requestId})` : '';
   return new RemoteError(
     { service: 'oss', code, retryable, httpStatus: status },
@@ -91,7 +98,11 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
           refreshSTSTokenInterval: 0,
           refreshSTSToken: async () => {
             const current = options.credentials();
-            return { accessKeyId: current.accessKeyId, accessKeySecret: current.accessKeySecret, stsToken: current.securityToken ?? '' };
+            return {
+              accessKeyId: current.accessKeyId,
+              accessKeySecret: current.accessKeySecret,
+              stsToken: current.securityToken ?? '',
+            };
           },
         }
       : {}),

@@ -4,12 +4,13 @@
  * event → pair keys → manifest (capped read) + package HEAD, in parallel → parse and verify → name claim →
  * CreateAlgoLib (retried; Duplicate resolved with DescribeAlgoLibs) → status document → webhooks.
  */
-import { algoLibParameters, MANIFEST_MAX_BYTES, type Manifest, parseManifest } from './manifest.ts';
+
 import type { AlgoLibRegistry } from './cityvisual.ts';
 import type { Config } from './config.ts';
 import { DeadlineError, RemoteError } from './errors.ts';
 import { pairOf, statusKeyOf } from './keys.ts';
 import type { Logger } from './log.ts';
+import { algoLibParameters, MANIFEST_MAX_BYTES, type Manifest, parseManifest } from './manifest.ts';
 import { acquireNameClaim, type ClaimOutcome, readStatus } from './name-claim.ts';
 import type { ObjectBytes, ObjectInfo, ObjectStore } from './object-store.ts';
 import { COMPLETING_EVENTS, type ObjectEvent } from './oss-event.ts';
@@ -70,11 +71,21 @@ const ignoreReason = (config: Config, event: ObjectEvent): string | undefined =>
  * for (const event of parseObjectEvents(buffer)) await registerObject(deps, event, { requestId, deadline, hardDeadline });
  * ```
  */
-export const registerObject = async (deps: RegisterDeps, event: ObjectEvent, invocation: Invocation): Promise<RegisterOutcome> => {
+export const registerObject = async (
+  deps: RegisterDeps,
+  event: ObjectEvent,
+  invocation: Invocation,
+): Promise<RegisterOutcome> => {
   const { config } = deps;
   const reason = ignoreReason(config, event);
   if (reason) {
-    deps.log.info('event.ignored', { key: event.key, bucket: event.bucket, eventName: event.eventName, outcome: 'ignored', reason });
+    deps.log.info('event.ignored', {
+      key: event.key,
+      bucket: event.bucket,
+      eventName: event.eventName,
+      outcome: 'ignored',
+      reason,
+    });
     return { outcome: 'ignored', reason };
   }
   const keys = pairOf(event.key, config.packagePrefix) as NonNullable<ReturnType<typeof pairOf>>;
@@ -101,14 +112,24 @@ class Registration {
     private readonly log: Logger,
   ) {}
 
-  private retry<T>(what: string, operation: () => Promise<T>, deadline: Deadline = this.invocation.deadline): Promise<T> {
+  private retry<T>(
+    what: string,
+    operation: () => Promise<T>,
+    deadline: Deadline = this.invocation.deadline,
+  ): Promise<T> {
     return withRetry(operation, {
       policy: this.deps.config.retry,
       deadline,
       sleep: this.deps.sleep,
       ...(this.deps.random ? { random: this.deps.random } : {}),
       onRetry: (error, attempt, delayMs) =>
-        this.log.warn(`${what}.retry`, { outcome: 'retrying', code: error.code, attempt, delayMs, error: error.message }),
+        this.log.warn(`${what}.retry`, {
+          outcome: 'retrying',
+          code: error.code,
+          attempt,
+          delayMs,
+          error: error.message,
+        }),
     });
   }
 
@@ -123,7 +144,8 @@ class Registration {
       this.log.info('event.ignored', { outcome: 'ignored', reason: 'the object no longer exists' });
       return { outcome: 'ignored', reason: 'the object no longer exists' };
     }
-    if (!manifestObject || !packageInfo) return this.pending(manifestObject ? 'package' : 'manifest', packageInfo, manifestObject);
+    if (!manifestObject || !packageInfo)
+      return this.pending(manifestObject ? 'package' : 'manifest', packageInfo, manifestObject);
 
     const identity = {
       package: { bucket: this.pair.bucket, key: this.pair.packageKey, size: packageInfo.size, etag: packageInfo.etag },
@@ -131,7 +153,10 @@ class Registration {
     };
     if (manifestObject.size > MANIFEST_MAX_BYTES) {
       return this.reject(identity, undefined, [
-        { code: 'MANIFEST_TOO_LARGE', message: `Expected the manifest to be at most ${MANIFEST_MAX_BYTES} bytes, got ${manifestObject.size}` },
+        {
+          code: 'MANIFEST_TOO_LARGE',
+          message: `Expected the manifest to be at most ${MANIFEST_MAX_BYTES} bytes, got ${manifestObject.size}`,
+        },
       ]);
     }
     const parsed = parseManifest(manifestObject.bytes);
@@ -153,10 +178,16 @@ class Registration {
       ...base(this.pair, this.deps.now()),
       state: 'PENDING',
       waitingFor,
-      package: { bucket: this.pair.bucket, key: this.pair.packageKey, ...(packageInfo ? { size: packageInfo.size, etag: packageInfo.etag } : {}) },
+      package: {
+        bucket: this.pair.bucket,
+        key: this.pair.packageKey,
+        ...(packageInfo ? { size: packageInfo.size, etag: packageInfo.etag } : {}),
+      },
       manifest: { key: this.pair.manifestKey, ...(manifestObject ? { etag: manifestObject.etag } : {}) },
     };
-    const written = await this.retry('status.write', () => this.deps.statuses.putIfAbsent(this.pair.statusKey, JSON.stringify(status)));
+    const written = await this.retry('status.write', () =>
+      this.deps.statuses.putIfAbsent(this.pair.statusKey, JSON.stringify(status)),
+    );
     this.log.info('status.pending', { outcome: written ? 'written' : 'exists', waitingFor });
     return { outcome: written ? 'written' : 'unchanged', status };
   }
@@ -188,7 +219,8 @@ class Registration {
         {
           code: 'PACKAGE_CHECKSUM_MISMATCH',
           path: 'package.crc64',
-          message: 'Expected OSS to report a CRC-64 for the package, it reports none: add package.sha256 to the manifest',
+          message:
+            'Expected OSS to report a CRC-64 for the package, it reports none: add package.sha256 to the manifest',
         },
       ];
     }
@@ -245,9 +277,16 @@ class Registration {
       );
       if (outcome.kind !== 'busy') return outcome;
       fromGeneration = outcome.generation;
-      this.log.info('claim.busy', { outcome: 'waiting', name, holderStatus: outcome.holderStatusKey, until: new Date(outcome.expiresAt).toISOString() });
+      this.log.info('claim.busy', {
+        outcome: 'waiting',
+        name,
+        holderStatus: outcome.holderStatusKey,
+        until: new Date(outcome.expiresAt).toISOString(),
+      });
       if (this.invocation.deadline.remaining() < pollMs) {
-        throw new DeadlineError(`Expected the claim on \`${name}\` to be released before the deadline; FC will run this event again`);
+        throw new DeadlineError(
+          `Expected the claim on \`${name}\` to be released before the deadline; FC will run this event again`,
+        );
       }
       await sleep(pollMs);
     }
@@ -267,11 +306,14 @@ class Registration {
     };
     const described = this.described(identity, manifest, info);
     try {
-      const algoLibId = await this.retry('cityvisual.create', () => registry.create(params, this.attemptTimeout(config.cityVisual.timeoutMs)));
+      const algoLibId = await this.retry('cityvisual.create', () =>
+        registry.create(params, this.attemptTimeout(config.cityVisual.timeoutMs)),
+      );
       this.log.info('cityvisual.created', { outcome: 'created', algoLibId });
       return this.finish({ ...described, state: 'REGISTERED', algoLibId, created: true });
     } catch (error) {
-      if (error instanceof RemoteError && error.code === 'InvalidName.Duplicate') return this.resolveDuplicate(manifest, described);
+      if (error instanceof RemoteError && error.code === 'InvalidName.Duplicate')
+        return this.resolveDuplicate(manifest, described);
       return this.failed(described, error);
     }
   }
@@ -281,15 +323,26 @@ class Registration {
     const { registry, config } = this.deps;
     let existing: Awaited<ReturnType<AlgoLibRegistry['findByName']>>;
     try {
-      existing = await this.retry('cityvisual.describe', () => registry.findByName(manifest.name, this.attemptTimeout(config.cityVisual.timeoutMs)));
+      existing = await this.retry('cityvisual.describe', () =>
+        registry.findByName(manifest.name, this.attemptTimeout(config.cityVisual.timeoutMs)),
+      );
     } catch (error) {
       return this.failed(described, error);
     }
     if (!existing) {
       // Deleted between the two calls: nothing to resolve against; the next run creates it afresh.
-      return this.failed(described, new RemoteError({ service: 'cityvisual', code: 'InvalidName.Duplicate', retryable: true }, 'CityVisual reported the name as taken but DescribeAlgoLibs does not list it'));
+      return this.failed(
+        described,
+        new RemoteError(
+          { service: 'cityvisual', code: 'InvalidName.Duplicate', retryable: true },
+          'CityVisual reported the name as taken but DescribeAlgoLibs does not list it',
+        ),
+      );
     }
-    const ours = existing.version === manifest.version && existing.ossPath === this.pair.packageKey && existing.ossBucket === this.pair.bucket;
+    const ours =
+      existing.version === manifest.version &&
+      existing.ossPath === this.pair.packageKey &&
+      existing.ossBucket === this.pair.bucket;
     this.log.info('cityvisual.duplicate', { outcome: ours ? 'ours' : 'conflict', algoLibId: existing.algoLibId });
     if (ours) return this.finish({ ...described, state: 'REGISTERED', algoLibId: existing.algoLibId, created: false });
     return this.finish({
@@ -307,12 +360,17 @@ class Registration {
   /** A permanent CityVisual error rejects the pair; transient ones that outlast the deadline fail the invocation. */
   private async failed(described: Described, error: unknown): Promise<RegisterOutcome> {
     const remote = error instanceof RemoteError ? error : undefined;
-    const errors = [{ code: remote?.code ?? 'InternalError', message: remote?.message ?? 'Unexpected error while registering' }];
+    const errors = [
+      { code: remote?.code ?? 'InternalError', message: remote?.message ?? 'Unexpected error while registering' },
+    ];
     if (remote && !remote.retryable) return this.finish({ ...described, state: 'REJECTED', errors });
     const result = await this.finish({ ...described, state: 'FAILED', errors });
-    throw new DeadlineError(`Registration of ${this.pair.packageKey} did not finish: ${errors[0]?.message}; FC will run this event again`, {
-      cause: { error, result },
-    });
+    throw new DeadlineError(
+      `Registration of ${this.pair.packageKey} did not finish: ${errors[0]?.message}; FC will run this event again`,
+      {
+        cause: { error, result },
+      },
+    );
   }
 
   private reject(identity: Identity, manifest: Manifest | undefined, errors: StatusError[]): Promise<RegisterOutcome> {
@@ -344,7 +402,12 @@ class Registration {
   /** A rejection is deterministic: a duplicate delivery finds it already written and only completes its webhooks. */
   private async finishOnce(status: StatusDocument): Promise<RegisterOutcome> {
     const existing = await this.retry('status.read', () => readStatus(this.deps.statuses, this.pair.statusKey));
-    if (existing && existing.state === status.state && existing.package.etag === status.package.etag && existing.manifest.etag === status.manifest.etag) {
+    if (
+      existing &&
+      existing.state === status.state &&
+      existing.package.etag === status.package.etag &&
+      existing.manifest.etag === status.manifest.etag
+    ) {
       return this.replay(existing);
     }
     return this.finish(status);
@@ -364,7 +427,12 @@ class Registration {
   private async finish(status: StatusDocument): Promise<RegisterOutcome> {
     if (!isTerminal(status.state)) throw new Error(`Expected a terminal state, got ${status.state}`);
     await this.write(status);
-    this.log.info('status.written', { outcome: status.state, algoLibId: status.algoLibId, created: status.created, codes: status.errors.map((error) => error.code) });
+    this.log.info('status.written', {
+      outcome: status.state,
+      algoLibId: status.algoLibId,
+      created: status.created,
+      codes: status.errors.map((error) => error.code),
+    });
     const notifications = await this.deps.notifier.notify(status, undefined, this.notifyDeadline());
     if (!notifications) return { outcome: 'written', status };
     const updated = { ...status, notifications };
@@ -374,7 +442,11 @@ class Registration {
 
   /** Status writes may use the reserve kept back for them, up to a second before FC's own timeout. */
   private write(status: StatusDocument) {
-    return this.retry('status.write', () => this.deps.statuses.put(this.pair.statusKey, JSON.stringify(status)), this.reserveDeadline());
+    return this.retry(
+      'status.write',
+      () => this.deps.statuses.put(this.pair.statusKey, JSON.stringify(status)),
+      this.reserveDeadline(),
+    );
   }
 
   /** Webhooks may use the reserve too, but leave the final status write a second of its own. */

@@ -20,11 +20,20 @@ const secretsOf = (config: Config, credentials: () => Credentials) => () => {
 export const createLog = (config: Config, credentials: () => Credentials, fields: Record<string, unknown>): Logger =>
   createLogger(fields, secretsOf(config, credentials));
 
-export const createDeps = (config: Config, credentials: () => Credentials): Omit<RegisterDeps, 'log' | 'notifier'> & {
+export const createDeps = (
+  config: Config,
+  credentials: () => Credentials,
+): Omit<RegisterDeps, 'log' | 'notifier'> & {
   notifierFor(log: Logger): RegisterDeps['notifier'];
 } => {
   const store = (bucket: string) =>
-    createOssStore({ endpoint: config.ossEndpoint, region: config.ossRegion, bucket, timeoutMs: config.ossTimeoutMs, credentials });
+    createOssStore({
+      endpoint: config.ossEndpoint,
+      region: config.ossRegion,
+      bucket,
+      timeoutMs: config.ossTimeoutMs,
+      credentials,
+    });
   const packages = store(config.bucket);
   return {
     config,
@@ -37,7 +46,12 @@ export const createDeps = (config: Config, credentials: () => Credentials): Omit
       credentials,
     }),
     notifierFor: (log) =>
-      createWebhookNotifier({ endpoints: config.webhooks.endpoints, states: config.webhooks.states, timeoutMs: config.webhooks.timeoutMs, log }),
+      createWebhookNotifier({
+        endpoints: config.webhooks.endpoints,
+        states: config.webhooks.states,
+        timeoutMs: config.webhooks.timeoutMs,
+        log,
+      }),
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };

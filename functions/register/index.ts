@@ -26,7 +26,11 @@ export const handler = async (event: Buffer, context: FcContext): Promise<string
   const wired = deps as NonNullable<typeof deps>;
   credentials = context.credentials;
   const log = createLog(wired.config, () => credentials, { requestId: context.requestId });
-  const invocation = { requestId: context.requestId, hardDeadline, deadline: deadlineAt(hardDeadline - wired.config.deadlineReserveMs) };
+  const invocation = {
+    requestId: context.requestId,
+    hardDeadline,
+    deadline: deadlineAt(hardDeadline - wired.config.deadlineReserveMs),
+  };
   let objectEvents: ReturnType<typeof parseObjectEvents>;
   try {
     objectEvents = parseObjectEvents(event);
@@ -41,7 +45,11 @@ export const handler = async (event: Buffer, context: FcContext): Promise<string
   for (const objectEvent of objectEvents) {
     try {
       const result = await registerObject({ ...wired, log, notifier: wired.notifierFor(log) }, objectEvent, invocation);
-      results.push({ key: objectEvent.key, outcome: result.outcome, state: 'status' in result ? result.status.state : undefined });
+      results.push({
+        key: objectEvent.key,
+        outcome: result.outcome,
+        state: 'status' in result ? result.status.state : undefined,
+      });
     } catch (error) {
       log.error('event.failed', { key: objectEvent.key, outcome: 'retry', error });
       failure ??= error;

@@ -26,23 +26,40 @@ export const createMemoryRegistry = (): MemoryRegistry => {
       const failure = failures.find((entry) => entry.left > 0);
       if (failure) failure.left -= 1;
       if (failure && !failure.commit) {
-        throw new RemoteError({ service: 'cityvisual', code: failure.code, retryable: failure.retryable }, `CityVisual CreateAlgoLib failed: ${failure.code}`);
+        throw new RemoteError(
+          { service: 'cityvisual', code: failure.code, retryable: failure.retryable },
+          `CityVisual CreateAlgoLib failed: ${failure.code}`,
+        );
       }
       if (libraries.has(params.AlgoLibName)) {
-        throw new RemoteError({ service: 'cityvisual', code: 'InvalidName.Duplicate', retryable: false, httpStatus: 400 }, 'CityVisual CreateAlgoLib failed: InvalidName.Duplicate: The specified name already exists.');
+        throw new RemoteError(
+          { service: 'cityvisual', code: 'InvalidName.Duplicate', retryable: false, httpStatus: 400 },
+          'CityVisual CreateAlgoLib failed: InvalidName.Duplicate: The specified name already exists.',
+        );
       }
       const AlgoLibId = String(nextId++);
       libraries.set(params.AlgoLibName, { ...params, AlgoLibId });
       // "Create, then drop the connection": the library exists but the caller hears an error.
       if (failure?.commit) {
-        throw new RemoteError({ service: 'cityvisual', code: failure.code, retryable: true }, `CityVisual CreateAlgoLib failed: ${failure.code}`);
+        throw new RemoteError(
+          { service: 'cityvisual', code: failure.code, retryable: true },
+          `CityVisual CreateAlgoLib failed: ${failure.code}`,
+        );
       }
       return AlgoLibId;
     },
     async findByName(name) {
       registry.calls.findByName += 1;
       const library = libraries.get(name);
-      return library && { algoLibId: library.AlgoLibId, name, version: library.AlgoLibVersion, ossBucket: library.OssBucket, ossPath: library.OssPath };
+      return (
+        library && {
+          algoLibId: library.AlgoLibId,
+          name,
+          version: library.AlgoLibVersion,
+          ossBucket: library.OssBucket,
+          ossPath: library.OssPath,
+        }
+      );
     },
   };
   return registry;

@@ -1,7 +1,7 @@
 /** In-memory ObjectStore: what OSS would answer, with counters and scriptable failures. */
 import { createHash } from 'node:crypto';
-import { RemoteError } from '../../shared/errors.ts';
 import { crc64 } from '../../shared/crc64.ts';
+import { RemoteError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/object-store.ts';
 
 type Stored = { bytes: Buffer; etag: string; crc64: string | undefined };
@@ -33,7 +33,10 @@ export const createMemoryStore = (): MemoryStore => {
     const failure = failures.find((entry) => entry.operation === operation && entry.left > 0);
     if (failure) {
       failure.left -= 1;
-      throw new RemoteError({ service: 'oss', code: failure.code, retryable: failure.retryable, httpStatus: 503 }, `OSS ${operation} ${key} failed: ${failure.code}`);
+      throw new RemoteError(
+        { service: 'oss', code: failure.code, retryable: failure.retryable, httpStatus: 503 },
+        `OSS ${operation} ${key} failed: ${failure.code}`,
+      );
     }
     await store.beforeOperation?.(operation, key);
   };
@@ -50,7 +53,12 @@ export const createMemoryStore = (): MemoryStore => {
       return object ? JSON.parse(object.bytes.toString('utf8')) : undefined;
     },
     failNext: (operation, times, options) =>
-      failures.push({ operation, left: times, retryable: options?.retryable ?? true, code: options?.code ?? 'ServiceUnavailable' }),
+      failures.push({
+        operation,
+        left: times,
+        retryable: options?.retryable ?? true,
+        code: options?.code ?? 'ServiceUnavailable',
+      }),
     async head(key) {
       await enter('head', key);
       const object = objects.get(key);

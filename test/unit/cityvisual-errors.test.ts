@@ -35,9 +35,17 @@ describe('classifyCityVisualError', () => {
 
   it.each([
     ['a non-JSON body', { name: 'SyntaxError', message: 'Unexpected <', text: '<html>' }, 'InvalidResponse'],
-    ['a timeout', Object.assign(new Error('ReadTimeout(3000). POST http://x/ failed.'), { name: 'RequestTimeoutError' }), 'RequestTimeout'],
+    [
+      'a timeout',
+      Object.assign(new Error('ReadTimeout(3000). POST http://x/ failed.'), { name: 'RequestTimeoutError' }),
+      'RequestTimeout',
+    ],
     ['a reset connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'ECONNRESET'],
-    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ECONNREFUSED'],
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      'ECONNREFUSED',
+    ],
   ])('treats %s as retryable', (_case, thrown, code) => {
     // Act
     const error = classifyCityVisualError(thrown, 'CreateAlgoLib');

@@ -47,7 +47,10 @@ describe('loadConfig', () => {
     ['PACKAGE_PREFIX', 'library'],
     ['CITYVISUAL_TIMEOUT_MS', 'soon'],
     ['WEBHOOK_ENDPOINTS', '{not json'],
-    ['WEBHOOK_ENDPOINTS', JSON.stringify([{ url: 'http://hooks.example.com/x', secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] }])],
+    [
+      'WEBHOOK_ENDPOINTS',
+      JSON.stringify([{ url: 'http://hooks.example.com/x', secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] }]),
+    ],
     ['WEBHOOK_ENDPOINTS', JSON.stringify([{ url: 'https://hooks.example.com/x', secrets: ['plain'] }])],
     ['WEBHOOK_STATES', 'DONE'],
   ])('names %s when it is malformed (%s)', (variable, value) => {

@@ -31,7 +31,8 @@ describe('crc64', () => {
 
     // Act
     let streamed = 0n;
-    for (let offset = 0; offset < data.length; offset += 4093) streamed = updateCrc64(streamed, data.subarray(offset, offset + 4093));
+    for (let offset = 0; offset < data.length; offset += 4093)
+      streamed = updateCrc64(streamed, data.subarray(offset, offset + 4093));
 
     // Assert
     expect(streamed.toString()).toBe(crc64(data));

@@ -10,7 +10,11 @@ describe('pairOf', () => {
     const pair = pairOf(key, 'library/');
 
     // Assert
-    expect(pair).toEqual({ packageKey: 'library/face/face-1.2.0.tar.gz', manifestKey: 'library/face/face-1.2.0.manifest.json', half });
+    expect(pair).toEqual({
+      packageKey: 'library/face/face-1.2.0.tar.gz',
+      manifestKey: 'library/face/face-1.2.0.manifest.json',
+      half,
+    });
   });
 
   it.each([

@@ -17,10 +17,16 @@ describe('createLogger', () => {
   it('writes one JSON line per call with the base fields, the step and the outcome, secrets masked', () => {
     // Arrange
     const lines: string[] = [];
-    const log = createLogger({ requestId: 'req-1' }, () => ['s3cr3t-value'], (line) => lines.push(line));
+    const log = createLogger(
+      { requestId: 'req-1' },
+      () => ['s3cr3t-value'],
+      (line) => lines.push(line),
+    );
 
     // Act
-    log.child({ key: 'library/a.tar.gz' }).warn('cityvisual.create.retry', { outcome: 'retrying', error: new Error('denied for s3cr3t-value') });
+    log
+      .child({ key: 'library/a.tar.gz' })
+      .warn('cityvisual.create.retry', { outcome: 'retrying', error: new Error('denied for s3cr3t-value') });
 
     // Assert
     expect(lines).toHaveLength(1);

@@ -48,9 +48,30 @@ describe('parseManifest', () => {
           indexMode: 'DAILY',
           topicName: 'z',
           fields: [
-            { name: 'a', type: 'string', mandatory: 'yes', isDatabaseField: false, isSearchEngineField: false, isMessageQueueField: false },
-            { name: 'a', type: 'string', mandatory: true, isDatabaseField: true, isSearchEngineField: true, isMessageQueueField: true },
-            { name: '1b', type: 'String', mandatory: true, isDatabaseField: true, isSearchEngineField: true, isMessageQueueField: true },
+            {
+              name: 'a',
+              type: 'string',
+              mandatory: 'yes',
+              isDatabaseField: false,
+              isSearchEngineField: false,
+              isMessageQueueField: false,
+            },
+            {
+              name: 'a',
+              type: 'string',
+              mandatory: true,
+              isDatabaseField: true,
+              isSearchEngineField: true,
+              isMessageQueueField: true,
+            },
+            {
+              name: '1b',
+              type: 'String',
+              mandatory: true,
+              isDatabaseField: true,
+              isSearchEngineField: true,
+              isMessageQueueField: true,
+            },
           ],
         },
       ],
@@ -84,16 +105,55 @@ describe('parseManifest', () => {
   });
 
   it.each([
-    ['a field with no is…Field true', { objects: [{ ...validManifest().objects[0], fields: [{ name: 'a', type: 'string', mandatory: true, isDatabaseField: false, isSearchEngineField: false, isMessageQueueField: false }] }] }, 'objects.0.fields.0'],
-    ['a repeated field name', { objects: [{ ...validManifest().objects[0], fields: [validManifest().objects[0]?.fields[0], validManifest().objects[0]?.fields[0]] }] }, 'objects.0.fields.1.name'],
+    [
+      'a field with no is…Field true',
+      {
+        objects: [
+          {
+            ...validManifest().objects[0],
+            fields: [
+              {
+                name: 'a',
+                type: 'string',
+                mandatory: true,
+                isDatabaseField: false,
+                isSearchEngineField: false,
+                isMessageQueueField: false,
+              },
+            ],
+          },
+        ],
+      },
+      'objects.0.fields.0',
+    ],
+    [
+      'a repeated field name',
+      {
+        objects: [
+          {
+            ...validManifest().objects[0],
+            fields: [validManifest().objects[0]?.fields[0], validManifest().objects[0]?.fields[0]],
+          },
+        ],
+      },
+      'objects.0.fields.1.name',
+    ],
     ['a repeated objType', { objects: [validManifest().objects[0], validManifest().objects[0]] }, 'objects.1.objType'],
     ['a package with neither checksum', { package: { size: 10 } }, 'package'],
     ['a CRC-64 past 2^64', { package: { size: 10, crc64: '18446744073709551616' } }, 'package.crc64'],
     ['an upper-case SHA-256', { package: { size: 10, sha256: 'A'.repeat(64) } }, 'package.sha256'],
     ['a __proto__ key', JSON.parse('{"__proto__": {"polluted": true}}'), '__proto__'],
-    ['a constructor key in a field', { objects: [{ ...validManifest().objects[0], constructor: 1 }] }, 'objects.0.constructor'],
+    [
+      'a constructor key in a field',
+      { objects: [{ ...validManifest().objects[0], constructor: 1 }] },
+      'objects.0.constructor',
+    ],
     ['no objects', { objects: [] }, 'objects'],
-    ['33 objects', { objects: Array.from({ length: 33 }, (_, i) => ({ ...validManifest().objects[0], objType: `o${i}` })) }, 'objects'],
+    [
+      '33 objects',
+      { objects: Array.from({ length: 33 }, (_, i) => ({ ...validManifest().objects[0], objType: `o${i}` })) },
+      'objects',
+    ],
   ])('rejects %s at its path', (_case, overrides, path) => {
     // Arrange
     const manifest = { ...validManifest(), ...overrides };

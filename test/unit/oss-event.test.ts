@@ -46,7 +46,9 @@ describe('parseObjectEvents', () => {
     const events = parseObjectEvents(asBuffer(payload));
 
     // Assert
-    expect(events).toMatchObject([{ eventName: 'ObjectCreated:PutObject', key: 'library/face/face-1.2.0.manifest.json' }]);
+    expect(events).toMatchObject([
+      { eventName: 'ObjectCreated:PutObject', key: 'library/face/face-1.2.0.manifest.json' },
+    ]);
   });
 
   it('keeps keys raw: spaces, plus signs, percent signs and CJK characters are not decoded', () => {
@@ -91,7 +93,12 @@ describe('parseObjectEvents', () => {
   it.each([
     ['not JSON', 'nope'],
     ['no events', '{}'],
-    ['a record without a key', JSON.stringify({ events: [{ eventName: 'ObjectCreated:PutObject', oss: { bucket: { name: 'b' }, object: {} } }] })],
+    [
+      'a record without a key',
+      JSON.stringify({
+        events: [{ eventName: 'ObjectCreated:PutObject', oss: { bucket: { name: 'b' }, object: {} } }],
+      }),
+    ],
     ['a CloudEvent without data', JSON.stringify({ specversion: '1.0' })],
   ])('throws EventParseError for %s', (_case, raw) => {
     // Act / Assert

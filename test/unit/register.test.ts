@@ -143,7 +143,9 @@ describe('registerObject', () => {
 
     // Act
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => registerObject(t.deps, objectEvent(i % 2 ? PACKAGE_KEY : MANIFEST_KEY), t.invocation(`req-${i}`))),
+      Array.from({ length: 10 }, (_, i) =>
+        registerObject(t.deps, objectEvent(i % 2 ? PACKAGE_KEY : MANIFEST_KEY), t.invocation(`req-${i}`)),
+      ),
     );
 
     // Assert
@@ -222,7 +224,13 @@ describe('registerObject', () => {
     // Arrange: the name was registered outside the pipeline (no claim) for another path.
     const t = createTestDeps();
     uploadPair(t);
-    t.registry.libraries.set('face', { AlgoLibId: '7', AlgoLibName: 'face', AlgoLibVersion: '0.9.0', OssBucket: 'other', OssPath: 'x.tar.gz' } as never);
+    t.registry.libraries.set('face', {
+      AlgoLibId: '7',
+      AlgoLibName: 'face',
+      AlgoLibVersion: '0.9.0',
+      OssBucket: 'other',
+      OssPath: 'x.tar.gz',
+    } as never);
 
     // Act
     await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
@@ -281,7 +289,10 @@ describe('registerObject', () => {
 
     // Assert
     expect(t.registry.calls.create).toBe(1);
-    expect(statusOf(t)).toMatchObject({ state: 'REJECTED', errors: [{ code: 'InvalidCapabilities.ValueNotSupported' }] });
+    expect(statusOf(t)).toMatchObject({
+      state: 'REJECTED',
+      errors: [{ code: 'InvalidCapabilities.ValueNotSupported' }],
+    });
   });
 
   it('retries transient CityVisual errors and then registers', async () => {
@@ -345,9 +356,24 @@ describe('registerObject', () => {
   });
 
   it.each([
-    ['the size differs', { package: { size: PACKAGE_BYTES.length + 1, crc64: '1' } }, 'PACKAGE_SIZE_MISMATCH', 'package.size'],
-    ['the CRC-64 differs', { package: { size: PACKAGE_BYTES.length, crc64: '12345' } }, 'PACKAGE_CHECKSUM_MISMATCH', 'package.crc64'],
-    ['the SHA-256 differs', { package: { size: PACKAGE_BYTES.length, sha256: 'a'.repeat(64) } }, 'PACKAGE_CHECKSUM_MISMATCH', 'package.sha256'],
+    [
+      'the size differs',
+      { package: { size: PACKAGE_BYTES.length + 1, crc64: '1' } },
+      'PACKAGE_SIZE_MISMATCH',
+      'package.size',
+    ],
+    [
+      'the CRC-64 differs',
+      { package: { size: PACKAGE_BYTES.length, crc64: '12345' } },
+      'PACKAGE_CHECKSUM_MISMATCH',
+      'package.crc64',
+    ],
+    [
+      'the SHA-256 differs',
+      { package: { size: PACKAGE_BYTES.length, sha256: 'a'.repeat(64) } },
+      'PACKAGE_CHECKSUM_MISMATCH',
+      'package.sha256',
+    ],
   ])('rejects the pair when %s', async (_case, overrides, code, path) => {
     // Arrange
     const t = createTestDeps();
@@ -365,7 +391,12 @@ describe('registerObject', () => {
     // Arrange
     const t = createTestDeps();
     const { createHash } = await import('node:crypto');
-    uploadPair(t, validManifest({ package: { size: PACKAGE_BYTES.length, sha256: createHash('sha256').update(PACKAGE_BYTES).digest('hex') } }));
+    uploadPair(
+      t,
+      validManifest({
+        package: { size: PACKAGE_BYTES.length, sha256: createHash('sha256').update(PACKAGE_BYTES).digest('hex') },
+      }),
+    );
 
     // Act
     await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
@@ -385,7 +416,11 @@ describe('registerObject', () => {
 
     // Assert
     expect(statusOf(t)?.errors).toEqual([
-      { code: 'MANIFEST_INVALID', path: 'capacity', message: 'Expected `capacity` to be an integer from 1 to 10000, got 0' },
+      {
+        code: 'MANIFEST_INVALID',
+        path: 'capacity',
+        message: 'Expected `capacity` to be an integer from 1 to 10000, got 0',
+      },
       { code: 'MANIFEST_INVALID', path: 'extra', message: 'Expected no key `extra`: manifest v1 does not define it' },
     ]);
     expect(t.registry.calls.create).toBe(0);

@@ -3,8 +3,10 @@ import { RemoteError } from '../../shared/errors.ts';
 import { deadlineAt, fullJitterDelay, withRetry } from '../../shared/retry.ts';
 import { createVirtualClock } from '../fakes/register-deps.ts';
 
-const transient = () => new RemoteError({ service: 'cityvisual', code: 'Throttling.User', retryable: true }, 'throttled');
-const permanent = () => new RemoteError({ service: 'cityvisual', code: 'InvalidName.Malformed', retryable: false }, 'bad name');
+const transient = () =>
+  new RemoteError({ service: 'cityvisual', code: 'Throttling.User', retryable: true }, 'throttled');
+const permanent = () =>
+  new RemoteError({ service: 'cityvisual', code: 'InvalidName.Malformed', retryable: false }, 'bad name');
 const policy = { baseMs: 200, maxDelayMs: 5000, maxAttempts: 8 };
 
 describe('fullJitterDelay', () => {
@@ -72,7 +74,11 @@ describe('withRetry', () => {
         calls += 1;
         throw transient();
       },
-      { policy: { ...policy, maxAttempts: 3 }, deadline: deadlineAt(clock.now() + 600_000, clock.now), sleep: clock.sleep },
+      {
+        policy: { ...policy, maxAttempts: 3 },
+        deadline: deadlineAt(clock.now() + 600_000, clock.now),
+        sleep: clock.sleep,
+      },
     );
 
     // Assert
@@ -91,7 +97,13 @@ describe('withRetry', () => {
       async () => {
         throw transient();
       },
-      { policy: { ...policy, maxAttempts: 100 }, deadline, sleep: clock.sleep, random: () => 0.99, onRetry: (_e, _n, ms) => delays.push(ms) },
+      {
+        policy: { ...policy, maxAttempts: 100 },
+        deadline,
+        sleep: clock.sleep,
+        random: () => 0.99,
+        onRetry: (_e, _n, ms) => delays.push(ms),
+      },
     );
 
     // Assert

@@ -1,0 +1,419 @@
+/**
+ * Function Compute (FC 2.0) emulator for the local cloud, driven by the project's Funcraft `template.yml`.
+ *
+ * What it implements:
+ * - Deploys every service and function of the template (`deploy/template.ts`) into an in-memory deployment model
+ *   (`deployment.ts`: service, function config, code folder, OSS triggers, async config) that later FC API routes can
+ *   also write to. Node.js runtimes only; `CodeUri` must be a local folder.
+ * - Runs the function's code as FC does: each instance is a child process (`instance-runner.cjs`, forked with an IPC
+ *   channel) that loads `Handler`'s module, runs `Initializer` once (sync, callback or async style), then serves
+ *   invocations with `handler(event: Buffer, context)` (sync, callback or async style). The context carries
+ *   `requestId`, `credentials` (one STS triplet per instance from `issueCredentials`), `function`, `service`
+ *   (`qualifier: 'LATEST'`), `region`, `accountId` and a `logger` (debug/info/warn/error/log, FC's line prefix).
+ *   Environment: `EnvironmentVariables` + `environmentOverrides` + `FC_FUNC_CODE_PATH`, `FC_REGION`, `FC_ACCOUNT_ID`,
+ *   `FC_SERVICE_NAME`, `FC_FUNCTION_NAME`, `FC_FUNCTION_HANDLER`, `FC_FUNCTION_MEMORY_SIZE` and `PATH`.
+ * - Up to `InstanceConcurrency` invocations per instance, up to `maxInstances` instances per function; the rest queue.
+ * - `Timeout` and `InitializationTimeout`: the invocation fails (`FunctionTimeout` / `InitializationError`) and the
+ *   instance is killed. A failed initializer fails the invocation with `InitializationError`; the instance is
+ *   discarded and the next invocation starts a new one.
+ * - Async invocations (OSS triggers, `X-Fc-Invocation-Type: Async`): at least once; a failed attempt (error, timeout,
+ *   lost instance) is retried with the same request id up to `MaxAsyncRetryAttempts` (default 3) times, with
+ *   exponential backoff and full jitter from `asyncRetryBaseMs`; an event older than `MaxAsyncEventAgeInSeconds`
+ *   when its retry comes up is dropped; given-up events are dead letters addressed to `Destination.OnFailure`.
+ * - OSS triggers matched as FC does (`trigger-match.ts`): bucket, `Events` with `oss:` prefix and `*` wildcards
+ *   against the payload's unprefixed `eventName`, key Prefix and Suffix. Overlapping triggers on one bucket (shared
+ *   event type, overlapping prefix and suffix) are refused at deploy, as OSS refuses them.
+ * - The FC HTTP API for `@alicloud/fc2`: `POST /2016-08-15/services/{service}[.LATEST]/functions/{fn}/invocations`.
+ *   Async → 202 + `x-fc-request-id`; sync → 200 with the handler's result (`application/octet-stream`), or 200 with
+ *   `x-fc-error-type` (`HandledInvocationError` for `callback(err)`; `UnhandledInvocationError` for throws,
+ *   rejections, code that cannot be loaded, uncaught exceptions (`errorType: 'FunctionUnhandledError: Error'`),
+ *   timeouts (`FunctionTimeout`) and lost instances; `InitializationError`) and FC's
+ *   `{errorMessage, errorType, stackTrace}` JSON.
+ *   Every request is authenticated exactly as fc2 signs (`fc-signature.ts`): `FC <ak>:<HMAC-SHA256>`, Date within
+ *   15 minutes, `x-fc-account-id` equal to the emulator's account, Content-MD5 equal to the body's. Errors are
+ *   `{ErrorCode, ErrorMessage}` JSON: 403 `SignatureNotMatch`, 404 `ServiceNotFound` / `FunctionNotFound`.
+ * - Chaos: with `crashRate`, a seeded draw per invocation kills its instance (SIGKILL) at a random point of it
+ *   (a random fraction of the function's typical duration); if the invocation finishes first, the kill lands just
+ *   before its answer is delivered (work done, answer lost). `stats().crashes` counts these kills and any other
+ *   instance death under a running invocation (`process.exit`, OOM).
+ * - One log entry per invocation attempt `{service:'fc', requestId, function, kind, attempt, outcome, ms}` (plus
+ *   `failure` and `errorType` when it failed), per instance start, per dead letter, and one per line the function
+ *   prints (`{service:'fc', stream:'stdout'|'stderr', line}`; sent over IPC, so an invocation's lines are logged
+ *   before its outcome). Payloads and credentials are never logged.
+ * - Bundling: `instance-runner.cjs` is forked from `INSTANCE_RUNNER_PATH`, the folder of this module (or of the
+ *   CommonJS bundle that inlined it, where esbuild warns that `import.meta` is empty; that is expected). Copy the
+ *   runner next to the bundle.
+ *
+ * How it differs from real FC (choices where the docs are silent are marked "chosen"):
+ * - No versions, aliases, VPC, NAS, layers, custom runtimes or HTTP triggers; a qualifier other than LATEST → 404
+ *   `VersionNotFound` / `AliasNotFound` (chosen). Only InvokeFunction is served; other paths → 404 `PathNotSupported`.
+ * - MemorySize only caps the V8 heap (`--max-old-space-size`); CPU is not throttled. `maxInstances` is per function.
+ * - An instance is never frozen or reclaimed while idle; it lives until it fails, times out, crashes or `close()`.
+ * - A timeout kills the whole instance, so other invocations running on it fail too (`ProcessExited`, chosen name
+ *   for FC's "Process exited unexpectedly before completing request").
+ * - Async: no 429 throttling retries (the queue is unbounded), no payload size limit, no StatefulInvocation, no
+ *   delivery to destinations: `deadLetters()` records what would have been sent to OnFailure (also when none is
+ *   configured, where FC would discard the event). The event age is checked only when a retry comes up.
+ * - Auth errors other than SignatureNotMatch use chosen codes: 403 `InvalidAuthorization`, `InvalidAccessKeyId`,
+ *   `RequestTimeTooSkewed`, `AccessDenied` (account mismatch), `InvalidArgument` (403 no/bad Date, 400 Content-MD5).
+ *   An STS key's `x-fc-security-token` is signed but not checked against a token.
+ * - `x-fc-log-type: Tail` is ignored (no `x-fc-log-result`); the function's output goes to `log` instead.
+ */
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadTemplate } from '../../deploy/template';
+import { createRandom } from '../faults';
+import { type AsyncJob, createAsyncQueue, type DeadLetter } from './async-queue';
+import { createDeployment, type DeployedFunction, deployTemplate, functionKey } from './deployment';
+import { startFcHttpServer } from './fc-http';
+import { createFcRoutes, type InvocationTarget } from './fc-routes';
+import { verifyFcRequest } from './fc-signature';
+import { createFunctionPool, type FunctionPool, type InvocationOutcome } from './instance-pool';
+import { matchesOssTrigger, type OssEventRecord } from './trigger-match';
+
+export type { DeadLetter } from './async-queue';
+export type { OssEventRecord } from './trigger-match';
+
+export type FcEmulatorOptions = {
+  host?: string;
+  port?: number;
+  templatePath: string;
+  /** Values for the template's Parameters. */
+  parameters?: Record<string, string>;
+  /** Merged over the function's EnvironmentVariables (local endpoints). */
+  environmentOverrides?: Record<string, string>;
+  accountId?: string;
+  region?: string;
+  /** Keys `@alicloud/fc2` clients may use. */
+  apiCredentials: { accessKeyId: string; accessKeySecret: string }[];
+  /** STS triplet handed to each new instance as context.credentials (the caller registers it with the OSS and CityVisual emulators). */
+  issueCredentials: () => { accessKeyId: string; accessKeySecret: string; securityToken: string };
+  /** Backoff base between async retries (default 1000); doubles each retry, full jitter. */
+  asyncRetryBaseMs?: number;
+  /** Per function; default 4. */
+  maxInstances?: number;
+  /** Probability that an invocation's instance is killed at a random point of it; default 0. */
+  crashRate?: number;
+  seed?: number;
+  log?: (entry: Record<string, unknown>) => void;
+};
+
+export type FcEmulator = {
+  endpoint: string;
+  port: number;
+  accountId: string;
+  region: string;
+  /** The first service of the template and its first function. */
+  serviceName: string;
+  functionName: string;
+  /**
+   * Routes one OSS event record (an element of events[]) to every trigger whose bucket, event name and Prefix/Suffix
+   * match, as an async invocation with payload {"events":[record]}. Returns how many triggers matched.
+   */
+  dispatchOssEvent(record: OssEventRecord): number;
+  /** Returns the request id. */
+  invokeAsync(payload: Buffer, options?: { functionName?: string }): string;
+  invokeSync(
+    payload: Buffer,
+    options?: { functionName?: string },
+  ): Promise<{ result: Buffer; error?: { errorType: string; errorMessage: string } }>;
+  /** Resolves when nothing is queued, running or waiting for a retry. */
+  idle(): Promise<void>;
+  stats(): {
+    invocations: number;
+    succeeded: number;
+    failed: number;
+    retries: number;
+    timeouts: number;
+    crashes: number;
+    instancesStarted: number;
+    inFlight: number;
+    queued: number;
+  };
+  deadLetters(): Array<{ requestId: string; payload: string; error: string; attempts: number; destination?: string }>;
+  /** Stops the server, kills every instance, clears every timer. */
+  close(): Promise<void>;
+};
+
+/** Where `instance-runner.cjs` is: next to this module, or next to the bundle that inlined it (copy it there). */
+export const INSTANCE_RUNNER_PATH = join(
+  // import.meta.url is empty in a CommonJS bundle; __dirname is then the bundle's folder.
+  import.meta.url ? dirname(fileURLToPath(import.meta.url)) : __dirname,
+  'instance-runner.cjs',
+);
+
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+
+export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator> => {
+  const accountId = o.accountId ?? '1234567890123456';
+  const region = o.region ?? 'cn-shanghai';
+  const crashRate = checkedRate(o.crashRate ?? 0);
+  const maxInstances = checkedPositiveInteger('maxInstances', o.maxInstances ?? 4);
+  const log = o.log ?? (() => {});
+
+  const deployment = createDeployment();
+  deployTemplate(deployment, loadTemplate(o.templatePath, { parameters: o.parameters ?? {}, accountId, region }));
+  const [firstService] = deployment.services();
+  const [firstFunction] = firstService ? firstService.functions.values() : [];
+  if (!firstService || !firstFunction) throw new Error(`Expected ${o.templatePath} to define at least one function`);
+
+  const stats = { invocations: 0, succeeded: 0, failed: 0, retries: 0, timeouts: 0, crashes: 0, instancesStarted: 0 };
+  const letters: DeadLetter[] = [];
+  const idle = createIdleTracker();
+  // Separate streams, so that retry jitter does not shift the crash schedule of a seed.
+  const crashRandom = createRandom(o.seed ?? 1);
+  const jitterRandom = createRandom((o.seed ?? 1) ^ 0x5bd1e995);
+  let closed = false;
+
+  const pools = new Map<string, { fn: DeployedFunction; pool: FunctionPool }>();
+  const retiring = new Set<Promise<void>>();
+  const poolFor = (fn: DeployedFunction): FunctionPool => {
+    const entry = pools.get(functionKey(fn));
+    if (entry?.fn === fn) return entry.pool;
+    // A redeployed function gets fresh instances; what ran on the old ones fails (and async retries it).
+    if (entry) {
+      const retired = entry.pool.close();
+      retiring.add(retired);
+      void retired.then(() => retiring.delete(retired));
+    }
+    const pool = createFunctionPool({
+      fn,
+      runnerPath: INSTANCE_RUNNER_PATH,
+      env: instanceEnvironment(fn, o.environmentOverrides ?? {}, accountId, region),
+      maxInstances,
+      accountId,
+      region,
+      issueCredentials: o.issueCredentials,
+      drawCrash: () => (crashRate > 0 && crashRandom() < crashRate ? crashRandom() : undefined),
+      events: {
+        instanceStarted(instanceId, pid) {
+          stats.instancesStarted += 1;
+          log({ service: 'fc', event: 'instance-started', function: functionKey(fn), instanceId, pid });
+        },
+        crashed: () => {
+          stats.crashes += 1;
+        },
+        timedOut: () => {
+          stats.timeouts += 1;
+        },
+        output: (stream, line, instanceId) =>
+          log({ service: 'fc', stream, line, function: functionKey(fn), instanceId }),
+      },
+    });
+    pools.set(functionKey(fn), { fn, pool });
+    return pool;
+  };
+
+  const run = async (
+    fn: DeployedFunction,
+    payload: Buffer,
+    target: InvocationTarget,
+    kind: 'sync' | 'async',
+    attempt: number,
+  ) => {
+    stats.invocations += 1;
+    const outcome = await poolFor(fn).invoke({ requestId: target.requestId, payload, qualifier: target.qualifier });
+    if (outcome.ok) stats.succeeded += 1;
+    else if (outcome.kind !== 'closed') stats.failed += 1;
+    log({
+      service: 'fc',
+      requestId: target.requestId,
+      function: functionKey(fn),
+      kind,
+      attempt,
+      outcome: outcome.ok ? 'succeeded' : 'failed',
+      ms: outcome.ms,
+      ...(outcome.ok ? {} : { failure: outcome.kind, errorType: outcome.error.errorType }),
+    });
+    return outcome;
+  };
+
+  const queue = createAsyncQueue({
+    run: (job: AsyncJob) => run(job.fn, job.payload, job, 'async', job.attempts),
+    retryBaseMs: o.asyncRetryBaseMs ?? 1000,
+    random: jitterRandom,
+    now: () => performance.now(),
+    events: {
+      retrying: () => {
+        stats.retries += 1;
+      },
+      deadLettered(letter) {
+        letters.push(letter);
+        log({
+          service: 'fc',
+          event: 'dead-letter',
+          requestId: letter.requestId,
+          attempts: letter.attempts,
+          destination: letter.destination,
+        });
+      },
+      done(job, outcome) {
+        const onSuccess = job.fn.asyncConfig.onSuccess;
+        if (outcome === 'succeeded' && onSuccess)
+          log({ service: 'fc', event: 'on-success', requestId: job.requestId, destination: onSuccess });
+        idle.end();
+      },
+    },
+  });
+
+  const invokeAsync = (fn: DeployedFunction, payload: Buffer, target: InvocationTarget) => {
+    if (closed) throw new Error('The FC emulator is closed');
+    idle.begin();
+    queue.enqueue({ requestId: target.requestId, fn, payload, qualifier: target.qualifier });
+  };
+
+  const invokeSync = async (
+    fn: DeployedFunction,
+    payload: Buffer,
+    target: InvocationTarget,
+  ): Promise<InvocationOutcome> => {
+    if (closed) throw new Error('The FC emulator is closed');
+    idle.begin();
+    try {
+      return await run(fn, payload, target, 'sync', 1);
+    } finally {
+      idle.end();
+    }
+  };
+
+  const server = await startFcHttpServer({
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
+    routes: createFcRoutes(deployment, { invokeAsync, invokeSync }),
+    authenticate: (request) => {
+      const result = verifyFcRequest({
+        ...request,
+        secretOf: (id) => o.apiCredentials.find((credential) => credential.accessKeyId === id)?.accessKeySecret,
+        accountId,
+        now: Date.now(),
+        maxSkewMs: MAX_CLOCK_SKEW_MS,
+      });
+      return 'accessKeyId' in result ? undefined : result;
+    },
+  });
+
+  const functionNamed = (name = firstFunction.name): DeployedFunction => {
+    const fn = firstService.functions.get(name);
+    if (!fn)
+      throw new Error(
+        `Expected a function of service ${firstService.name}, got ${name} (deployed: ${[...firstService.functions.keys()].join(', ')})`,
+      );
+    return fn;
+  };
+
+  return {
+    endpoint: server.endpoint,
+    port: server.port,
+    accountId,
+    region,
+    serviceName: firstService.name,
+    functionName: firstFunction.name,
+    dispatchOssEvent(record) {
+      assertOssRecord(record);
+      const payload = Buffer.from(JSON.stringify({ events: [record] }));
+      const matches = deployment.ossTriggers().filter(({ trigger }) => matchesOssTrigger(trigger, record));
+      for (const { fn, trigger } of matches)
+        invokeAsync(fn, payload, { requestId: randomUUID(), qualifier: trigger.qualifier ?? 'LATEST' });
+      return matches.length;
+    },
+    invokeAsync(payload, options = {}) {
+      const requestId = randomUUID();
+      invokeAsync(functionNamed(options.functionName), payload, { requestId, qualifier: 'LATEST' });
+      return requestId;
+    },
+    async invokeSync(payload, options = {}) {
+      const outcome = await invokeSync(functionNamed(options.functionName), payload, {
+        requestId: randomUUID(),
+        qualifier: 'LATEST',
+      });
+      if (outcome.ok) return { result: outcome.body };
+      if (outcome.kind === 'closed') throw new Error('The FC emulator closed during the invocation');
+      return {
+        result: Buffer.from(JSON.stringify(outcome.error)),
+        error: { errorType: outcome.error.errorType ?? 'Error', errorMessage: outcome.error.errorMessage },
+      };
+    },
+    idle: () => idle.whenIdle(),
+    stats: () => ({
+      ...stats,
+      inFlight: [...pools.values()].reduce((sum, { pool }) => sum + pool.inFlight(), 0),
+      queued: [...pools.values()].reduce((sum, { pool }) => sum + pool.queued(), 0),
+    }),
+    deadLetters: () => letters.map((letter) => ({ ...letter })),
+    async close() {
+      if (closed) return;
+      closed = true;
+      queue.close();
+      await server.close();
+      await Promise.all([...[...pools.values()].map(({ pool }) => pool.close()), ...retiring]);
+      idle.close();
+    },
+  };
+};
+
+/** FC's own variables win over the function's, as on FC; PATH so that the code can spawn tools. */
+const instanceEnvironment = (
+  fn: DeployedFunction,
+  overrides: Record<string, string>,
+  accountId: string,
+  region: string,
+) => ({
+  PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+  ...fn.environmentVariables,
+  ...overrides,
+  FC_FUNC_CODE_PATH: fn.codeDir,
+  FC_REGION: region,
+  FC_ACCOUNT_ID: accountId,
+  FC_SERVICE_NAME: fn.serviceName,
+  FC_FUNCTION_NAME: fn.name,
+  FC_FUNCTION_HANDLER: fn.handler,
+  FC_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+});
+
+/** Counts work that is not finished (queued, running, waiting for a retry) and wakes `idle()` callers at zero. */
+const createIdleTracker = () => {
+  let outstanding = 0;
+  let closed = false;
+  let waiters: Array<() => void> = [];
+  const releaseAll = () => {
+    const woken = waiters;
+    waiters = [];
+    for (const wake of woken) wake();
+  };
+  return {
+    begin: () => {
+      outstanding += 1;
+    },
+    end: () => {
+      outstanding -= 1;
+      if (outstanding === 0) releaseAll();
+    },
+    whenIdle: () =>
+      outstanding === 0 || closed ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
+    /** After close nothing will finish any more: wake everyone, now and later. */
+    close: () => {
+      closed = true;
+      releaseAll();
+    },
+  };
+};
+
+const assertOssRecord = (record: OssEventRecord) => {
+  const ok =
+    typeof record?.eventName === 'string' &&
+    typeof record.oss?.bucket?.name === 'string' &&
+    typeof record.oss?.object?.key === 'string';
+  if (!ok) throw new TypeError('Expected an OSS event record with eventName, oss.bucket.name and oss.object.key');
+};
+
+const checkedRate = (rate: number) => {
+  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Expected \`crashRate\` to be a number from 0 to 1, got ${rate}`);
+  return rate;
+};
+
+const checkedPositiveInteger = (name: string, value: number) => {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`Expected \`${name}\` to be a positive integer, got ${value}`);
+  return value;
+};

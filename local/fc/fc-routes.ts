@@ -1,0 +1,93 @@
+/**
+ * FC 2.0 API routes over the local deployment. Today: InvokeFunction, as `@alicloud/fc2`'s
+ * `invokeFunction(service, function, event, headers, qualifier)` calls it. Further routes (services, functions with
+ * code zips, triggers, async-invoke-config) belong in this table.
+ */
+import type { DeployedFunction, Deployment } from './deployment';
+import { errorResponse, FcApiError, type FcRequest, type FcResponse, type FcRoute } from './fc-http';
+import type { FailureKind, InvocationOutcome } from './instance-pool';
+
+export const API_VERSION = '2016-08-15';
+
+export type InvocationTarget = { requestId: string; qualifier: string };
+
+export type Invoker = {
+  invokeAsync(fn: DeployedFunction, payload: Buffer, target: InvocationTarget): void;
+  invokeSync(fn: DeployedFunction, payload: Buffer, target: InvocationTarget): Promise<InvocationOutcome>;
+};
+
+export const createFcRoutes = (deployment: Deployment, invoker: Invoker): FcRoute[] => [
+  {
+    method: 'POST',
+    pattern: `/${API_VERSION}/services/:service/functions/:function/invocations`,
+    handle: (request) => invokeFunction(deployment, invoker, request),
+  },
+];
+
+const invokeFunction = async (deployment: Deployment, invoker: Invoker, request: FcRequest): Promise<FcResponse> => {
+  const { fn, qualifier } = findFunction(deployment, request.params.service ?? '', request.params.function ?? '');
+  const target = { requestId: request.requestId, qualifier };
+  const invocationType = String(request.headers['x-fc-invocation-type'] ?? 'Sync');
+  if (invocationType.toLowerCase() === 'async') {
+    invoker.invokeAsync(fn, request.body, target);
+    return { status: 202 };
+  }
+  if (invocationType.toLowerCase() !== 'sync') {
+    throw new FcApiError(
+      400,
+      'InvalidArgument',
+      `Expected X-Fc-Invocation-Type to be Sync or Async, got ${invocationType}`,
+    );
+  }
+  const outcome = await invoker.invokeSync(fn, request.body, target);
+  if (outcome.ok) {
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream', 'x-fc-invocation-duration': String(outcome.ms) },
+      body: outcome.body,
+    };
+  }
+  if (outcome.kind === 'closed') return errorResponse(503, 'ServiceUnavailable', outcome.error.errorMessage);
+  // FC answers function errors with 200 and says so in X-Fc-Error-Type; fc2 therefore does not throw on them.
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'application/json',
+      'x-fc-error-type': fcErrorType(outcome.kind),
+      'x-fc-invocation-duration': String(outcome.ms),
+    },
+    body: JSON.stringify(outcome.error),
+  };
+};
+
+/** `svc` or `svc.LATEST` (fc2 appends the qualifier to the service name). Versions and aliases are not modelled. */
+const findFunction = (deployment: Deployment, serviceSegment: string, functionName: string) => {
+  const dot = serviceSegment.indexOf('.');
+  const serviceName = dot < 0 ? serviceSegment : serviceSegment.slice(0, dot);
+  const qualifier = dot < 0 ? 'LATEST' : serviceSegment.slice(dot + 1);
+  const service = deployment.getService(serviceName);
+  if (!service) throw new FcApiError(404, 'ServiceNotFound', `service '${serviceName}' does not exist`);
+  if (qualifier !== 'LATEST') {
+    const code = /^\d+$/.test(qualifier) ? 'VersionNotFound' : 'AliasNotFound';
+    throw new FcApiError(
+      404,
+      code,
+      `${code === 'VersionNotFound' ? 'version' : 'alias'} '${qualifier}' does not exist in service '${serviceName}'`,
+    );
+  }
+  const fn = service.functions.get(functionName);
+  if (!fn)
+    throw new FcApiError(
+      404,
+      'FunctionNotFound',
+      `function '${functionName}' does not exist in service '${serviceName}'`,
+    );
+  return { fn, qualifier };
+};
+
+/** The `X-Fc-Error-Type` FC sets for each way an invocation can fail. */
+export const fcErrorType = (kind: FailureKind): string => {
+  if (kind === 'handled') return 'HandledInvocationError';
+  if (kind === 'initialization') return 'InitializationError';
+  return 'UnhandledInvocationError';
+};

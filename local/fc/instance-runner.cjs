@@ -1,0 +1,180 @@
+'use strict';
+/**
+ * One FC function instance, run as a child process of the FC emulator (child_process.fork, IPC channel).
+ * Plain CommonJS so that it can be forked both from vitest and from a bundled CLI (copy it next to the bundle).
+ *
+ * Protocol (JSON messages):
+ *   parent → { type: 'init', codeDir, handler, initializer?, context }   load the code, run the initializer once
+ *   child  → { type: 'initialized' } | { type: 'initFailed', phase: 'load' | 'initializer', error }
+ *   parent → { type: 'invoke', id, payload: base64, requestId, qualifier }
+ *   child  → { type: 'result', id, body: base64 } | { type: 'failed', id, kind: 'handled' | 'unhandled', error }
+ *   child  → { type: 'fatal', error }   an uncaught exception; the process then exits like FC's runtime would
+ *   child  → { type: 'output', stream: 'stdout' | 'stderr', text }   what the function printed
+ * `error` is FC's error body: { errorMessage, errorType?, stackTrace? }.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { format } = require('node:util');
+const { pathToFileURL } = require('node:url');
+
+let base; // the context fields every invocation shares: credentials, function, service, region, accountId
+let handler;
+
+const send = (message) => {
+  if (process.connected) process.send(message);
+};
+
+/** FC's error body. `callback('text')` gives only an errorMessage, as FC documents. */
+const errorBody = (error) =>
+  error instanceof Error
+    ? {
+        errorMessage: error.message,
+        errorType: error.name || 'Error',
+        stackTrace: String(error.stack || '').split('\n'),
+      }
+    : { errorMessage: typeof error === 'string' ? error : JSON.stringify(error) };
+
+const createLogger = (requestId) => {
+  const write =
+    (level) =>
+    (...args) => {
+      process.stdout.write(`${new Date().toISOString()} ${requestId} [${level}] ${format(...args)}\n`);
+    };
+  return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR'), log: write('INFO') };
+};
+
+const contextFor = (requestId, qualifier) => ({
+  ...base,
+  requestId,
+  service: { ...base.service, qualifier: qualifier || 'LATEST' },
+  logger: createLogger(requestId),
+});
+
+/** `file.export` → the exported function; FC's own messages when the module or the export is missing. */
+const loadExport = async (codeDir, spec) => {
+  const dot = spec.lastIndexOf('.');
+  const moduleName = spec.slice(0, dot);
+  const exportName = spec.slice(dot + 1);
+  const file = ['.js', '.cjs', '.mjs'].map((ext) => path.join(codeDir, moduleName + ext)).find((f) => fs.existsSync(f));
+  if (dot <= 0 || !file) throw new Error(`Cannot find module '${path.join(codeDir, moduleName)}'`);
+  const loaded = file.endsWith('.mjs') ? await import(pathToFileURL(file).href) : await requireOrImport(file);
+  const fn = loaded[exportName] ?? loaded.default?.[exportName];
+  if (typeof fn !== 'function') throw new Error(`Handler '${exportName}' missing on module '${moduleName}'`);
+  return fn;
+};
+
+const requireOrImport = async (file) => {
+  try {
+    return require(file);
+  } catch (error) {
+    if (error && error.code === 'ERR_REQUIRE_ESM') return import(pathToFileURL(file).href);
+    throw error;
+  }
+};
+
+/**
+ * Calls a handler or initializer in any of FC's three styles: callback (`(…, callback)`), async (a promise), or
+ * sync (a plain return). Rejects with `{ handled, error }`: `callback(err)` is FC's HandledInvocationError, a throw or a
+ * rejected promise its UnhandledInvocationError.
+ */
+const callUserFunction = (fn, args) =>
+  new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (action) => {
+      if (settled) return;
+      settled = true;
+      action();
+    };
+    const callback = (error, result) =>
+      settle(() => (error == null ? resolve(result) : reject({ handled: true, error })));
+    let returned;
+    try {
+      returned = fn(...args, callback);
+    } catch (error) {
+      settle(() => reject({ handled: false, error }));
+      return;
+    }
+    const takesCallback = fn.length > args.length;
+    if (returned && typeof returned.then === 'function') {
+      returned.then(
+        // An async handler that also takes a callback may finish through either.
+        (value) => {
+          if (!takesCallback || value !== undefined) settle(() => resolve(value));
+        },
+        (error) => settle(() => reject({ handled: false, error })),
+      );
+    } else if (!takesCallback) {
+      settle(() => resolve(returned));
+    }
+  });
+
+/** `callUserFunction`'s `{ handled, error }`, or anything else that was thrown on the way. */
+const unwrap = (failure) =>
+  failure && typeof failure === 'object' && 'handled' in failure ? failure : { handled: false, error: failure };
+
+const toBody = (result) => {
+  if (result === undefined || result === null) return Buffer.alloc(0);
+  if (Buffer.isBuffer(result)) return result;
+  if (result instanceof Uint8Array) return Buffer.from(result);
+  return Buffer.from(typeof result === 'string' ? result : JSON.stringify(result), 'utf8');
+};
+
+const initialize = async (message) => {
+  base = message.context;
+  let phase = 'load';
+  try {
+    handler = await loadExport(message.codeDir, message.handler);
+    if (message.initializer) {
+      const initializer = await loadExport(message.codeDir, message.initializer);
+      phase = 'initializer';
+      await callUserFunction(initializer, [contextFor(message.context.requestId, message.context.service.qualifier)]);
+    }
+    send({ type: 'initialized' });
+  } catch (failure) {
+    send({ type: 'initFailed', phase, error: errorBody(unwrap(failure).error) });
+  }
+};
+
+const invoke = async (message) => {
+  try {
+    const event = Buffer.from(message.payload, 'base64');
+    const result = await callUserFunction(handler, [event, contextFor(message.requestId, message.qualifier)]);
+    send({ type: 'result', id: message.id, body: toBody(result).toString('base64') });
+  } catch (failure) {
+    const { handled, error } = unwrap(failure);
+    send({ type: 'failed', id: message.id, kind: handled ? 'handled' : 'unhandled', error: errorBody(error) });
+  }
+};
+
+/**
+ * The function's output goes over the IPC channel rather than the stdout pipe, so the emulator sees every line an
+ * invocation printed before it sees the invocation's result (two pipes would race).
+ */
+const routeOutputOverIpc = (name) => {
+  const stream = process[name];
+  stream.write = (chunk, encoding, callback) => {
+    const text =
+      typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8');
+    send({ type: 'output', stream: name, text });
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') process.nextTick(done);
+    return true;
+  };
+};
+routeOutputOverIpc('stdout');
+routeOutputOverIpc('stderr');
+
+process.on('message', (message) => {
+  if (message.type === 'init') void initialize(message);
+  else if (message.type === 'invoke') void invoke(message);
+});
+
+// Like FC's runtime, an exception nobody caught ends the instance; the emulator fails what was running on it.
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`Uncaught ${error?.stack ?? String(error)}\n`);
+  if (process.connected) process.send({ type: 'fatal', error: errorBody(error) }, () => process.exit(1));
+  else process.exit(1);
+});
+
+// The emulator went away (closed or killed): an orphaned instance must not linger.
+process.on('disconnect', () => process.exit(0));

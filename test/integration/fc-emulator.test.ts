@@ -1,0 +1,489 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type FcEmulator,
+  type FcEmulatorOptions,
+  type OssEventRecord,
+  startFcEmulator,
+} from '../../local/fc/fc-emulator';
+
+// @alicloud/fc2 ships no types: describe the part these tests use.
+type FcClient = {
+  invokeFunction(
+    serviceName: string,
+    functionName: string,
+    event: string | Buffer,
+    headers?: Record<string, string>,
+    qualifier?: string,
+  ): Promise<{ headers: Record<string, string>; data: unknown }>;
+};
+type FcClientConfig = {
+  accessKeyID: string;
+  accessKeySecret: string;
+  region: string;
+  endpoint: string;
+  timeout?: number;
+};
+const FCClient = createRequire(import.meta.url)('@alicloud/fc2') as new (
+  accountId: string,
+  config: FcClientConfig,
+) => FcClient;
+
+const fixtureTemplate = fileURLToPath(new URL('../fixtures/fc/template.yml', import.meta.url));
+const fixtureCode = fileURLToPath(new URL('../fixtures/fc/functions', import.meta.url));
+const projectTemplate = fileURLToPath(new URL('../../template.yml', import.meta.url));
+const API_KEY = { accessKeyId: 'LTAI-fc-test', accessKeySecret: 'fc-test-secret' };
+
+let stateDir: string;
+let logs: Array<Record<string, unknown>>;
+let issued: number;
+const running: FcEmulator[] = [];
+
+const start = async (overrides: Partial<FcEmulatorOptions> = {}) => {
+  const emulator = await startFcEmulator({
+    templatePath: fixtureTemplate,
+    parameters: { BucketName: 'fixtures', StateDir: stateDir },
+    environmentOverrides: { OVERRIDDEN: 'from-emulator' },
+    apiCredentials: [API_KEY],
+    issueCredentials: () => {
+      issued += 1;
+      return { accessKeyId: `STS.fixture${issued}`, accessKeySecret: 'sts-secret', securityToken: 'sts-token' };
+    },
+    asyncRetryBaseMs: 20,
+    log: (entry) => logs.push(entry),
+    ...overrides,
+  });
+  running.push(emulator);
+  return emulator;
+};
+
+const json = (buffer: Buffer) => JSON.parse(buffer.toString('utf8'));
+const payload = (value: unknown) => Buffer.from(JSON.stringify(value));
+const readState = (key: string) => JSON.parse(readFileSync(join(stateDir, `${key}.json`), 'utf8'));
+const echoFiles = () => readdirSync(join(stateDir, 'echo')).filter((name) => name.endsWith('.json'));
+const readEcho = (requestId: string) => JSON.parse(readFileSync(join(stateDir, 'echo', `${requestId}.json`), 'utf8'));
+
+const ossRecord = (key: string, eventName = 'ObjectCreated:PutObject', bucket = 'fixtures'): OssEventRecord => ({
+  eventName,
+  eventSource: 'acs:oss',
+  eventTime: '2026-11-29T12:00:00.000Z',
+  eventVersion: '1.0',
+  oss: {
+    bucket: { arn: `acs:oss:cn-shanghai:1234567890123456:${bucket}`, name: bucket, ownerIdentity: '1234567890123456' },
+    object: { deltaSize: 12, eTag: '0CC175B9C0F1B6A831C399E269772661', key, size: 12 },
+    ossSchemaVersion: '1.0',
+  },
+  region: 'cn-shanghai',
+});
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const instancePids = () =>
+  logs.filter((entry) => entry.event === 'instance-started').map((entry) => entry.pid as number);
+
+beforeEach(() => {
+  stateDir = mkdtempSync(join(tmpdir(), 'fc-emulator-'));
+  mkdirSync(join(stateDir, 'echo'));
+  logs = [];
+  issued = 0;
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((emulator) => emulator.close()));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('FC emulator: running the code', () => {
+  it('passes the event as a Buffer and the context fields FC documents', async () => {
+    // Arrange
+    const fc = await start();
+
+    // Act
+    const { result, error } = await fc.invokeSync(payload({ hello: 'world' }));
+
+    // Assert
+    expect(error).toBeUndefined();
+    const echo = json(result);
+    expect(echo.event).toBe('{"hello":"world"}');
+    expect(echo.eventIsBuffer).toBe(true);
+    expect(echo.context).toEqual({
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      credentials: { accessKeyId: 'STS.fixture1', accessKeySecret: 'sts-secret', securityToken: 'sts-token' },
+      function: {
+        name: 'echo',
+        handler: 'index.echo',
+        memory: 128,
+        timeout: 10,
+        initializer: 'index.initialize',
+        initializationTimeout: 5,
+      },
+      service: { name: 'fixtures', logProject: '', logStore: '', qualifier: 'LATEST', versionId: '' },
+      region: 'cn-shanghai',
+      accountId: '1234567890123456',
+      loggerMethods: ['debug', 'info', 'warn', 'error', 'log'],
+    });
+    expect(echo.env).toEqual({
+      GREETING: 'hello, world',
+      BUCKET_ARN: 'acs:oss:cn-shanghai::fixtures',
+      OVERRIDDEN: 'from-emulator',
+      FC_FUNC_CODE_PATH: fixtureCode,
+    });
+    expect(fc.serviceName).toBe('fixtures');
+    expect(fc.functionName).toBe('echo');
+  });
+
+  it("forwards the function's output and logs one entry per invocation", async () => {
+    const fc = await start();
+
+    const echo = json((await fc.invokeSync(payload({}))).result);
+
+    const requestId = echo.context.requestId;
+    expect(logs).toContainEqual(
+      expect.objectContaining({ service: 'fc', stream: 'stdout', line: `echo ${requestId}` }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        stream: 'stdout',
+        line: expect.stringMatching(/Z [0-9a-f-]{36} \[INFO\] initialized instance$/),
+      }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        service: 'fc',
+        requestId,
+        kind: 'sync',
+        attempt: 1,
+        outcome: 'succeeded',
+        ms: expect.any(Number),
+      }),
+    );
+    expect(JSON.stringify(logs)).not.toContain('sts-secret');
+  });
+
+  it('runs the initializer once per instance', async () => {
+    // Arrange: echo serves one invocation at a time, so two at once need two instances.
+    const fc = await start({ maxInstances: 2 });
+
+    // Act
+    const concurrent = await Promise.all([fc.invokeSync(payload(1)), fc.invokeSync(payload(2))]);
+    const later = await fc.invokeSync(payload(3));
+
+    // Assert
+    const echoes = [...concurrent, later].map(({ result }) => json(result));
+    expect(echoes.map((echo) => echo.initCount)).toEqual([1, 1, 1]);
+    expect(new Set(echoes.map((echo) => echo.pid)).size).toBe(2);
+    expect(fc.stats().instancesStarted).toBe(2);
+    expect(issued).toBe(2);
+  });
+
+  it('fails with InitializationError when the initializer throws, and starts a new instance next time', async () => {
+    const fc = await start();
+
+    const first = await fc.invokeSync(payload({}), { functionName: 'broken-init' });
+    const second = await fc.invokeSync(payload({}), { functionName: 'broken-init' });
+
+    expect(first.error).toEqual({ errorType: 'InitializationError', errorMessage: 'cannot reach the database' });
+    expect(second.error?.errorType).toBe('InitializationError');
+    expect(fc.stats()).toMatchObject({ instancesStarted: 2, failed: 2, succeeded: 0 });
+  });
+
+  it('runs at most InstanceConcurrency × maxInstances invocations at once and queues the rest', async () => {
+    // Arrange: gate allows 2 per instance, 2 instances → 4. Each invocation blocks until the test releases it.
+    const fc = await start({ maxInstances: 2 });
+    const gateDir = join(stateDir, 'g1');
+    mkdirSync(join(gateDir, 'inflight'), { recursive: true });
+    const inFlightMarkers = () => readdirSync(join(gateDir, 'inflight')).length;
+
+    // Act
+    const calls = Array.from({ length: 10 }, () => fc.invokeSync(payload({ gate: 'g1' }), { functionName: 'gate' }));
+    for (let poll = 0; poll < 500 && inFlightMarkers() < 4; poll++) await sleep(10);
+    const blocked = { markers: inFlightMarkers(), stats: fc.stats() };
+    // Give a would-be fifth invocation a chance to show up before releasing.
+    for (let poll = 0; poll < 10; poll++) {
+      await sleep(10);
+      expect(inFlightMarkers()).toBeLessThanOrEqual(4);
+    }
+    writeFileSync(join(gateDir, 'release'), '');
+    const results = (await Promise.all(calls)).map(({ result }) => json(result));
+
+    // Assert
+    expect(blocked.markers).toBe(4);
+    expect(blocked.stats).toMatchObject({ inFlight: 4, queued: 6 });
+    expect(Math.max(...results.map((r) => r.observed))).toBe(4);
+    expect(new Set(results.map((r) => r.pid)).size).toBe(2);
+    expect(fc.stats()).toMatchObject({ invocations: 10, succeeded: 10, instancesStarted: 2, inFlight: 0, queued: 0 });
+  });
+
+  it('kills an instance whose invocation outlives Timeout', async () => {
+    const fc = await start();
+
+    const timedOut = await fc.invokeSync(payload({ key: 'sync-timeout', sleepTimes: 1 }), { functionName: 'sleepy' });
+    const next = await fc.invokeSync(payload({ key: 'sync-timeout', sleepTimes: 1 }), { functionName: 'sleepy' });
+
+    expect(timedOut.error).toEqual({
+      errorType: 'FunctionTimeout',
+      errorMessage: 'Function timed out after 1 seconds',
+    });
+    expect(json(next.result).attempts).toBe(2);
+    expect(fc.stats()).toMatchObject({ timeouts: 1, instancesStarted: 2 });
+    // The kill is sent at once; give the OS a moment to reap the process before looking.
+    for (let poll = 0; poll < 100 && instancePids().filter(isAlive).length > 1; poll++) await sleep(10);
+    expect(instancePids().filter(isAlive)).toEqual([json(next.result).pid]);
+  });
+});
+
+describe('FC emulator: async invocations', () => {
+  it('delivers a matching OSS record as {"events":[record]} and ignores the rest', async () => {
+    // Arrange
+    const fc = await start();
+    const record = ossRecord('incoming/a b/人脸.json');
+
+    // Act
+    const matched = fc.dispatchOssEvent(record);
+    const ignored = [
+      fc.dispatchOssEvent(ossRecord('incoming/a.json', 'ObjectCreated:PostObject')),
+      fc.dispatchOssEvent(ossRecord('incoming/a.json', 'ObjectCreated:PutObject', 'other-bucket')),
+      fc.dispatchOssEvent(ossRecord('incoming/a.tar.gz')),
+      fc.dispatchOssEvent(ossRecord('status/incoming/a.json')),
+    ];
+    await fc.idle();
+
+    // Assert
+    expect(matched).toBe(1);
+    expect(ignored).toEqual([0, 0, 0, 0]);
+    const [file] = echoFiles();
+    expect(echoFiles()).toHaveLength(1);
+    expect(JSON.parse(readEcho(file?.replace('.json', '') ?? '').event)).toEqual({ events: [record] });
+  });
+
+  it('retries a failed invocation with the same request id until it succeeds', async () => {
+    const fc = await start();
+
+    const requestId = fc.invokeAsync(payload({ key: 'retry', failTimes: 2 }), { functionName: 'flaky' });
+    await fc.idle();
+
+    expect(readState('retry')).toEqual({ attempts: 3, requestIds: [requestId, requestId, requestId] });
+    expect(fc.stats()).toMatchObject({ invocations: 3, failed: 2, succeeded: 1, retries: 2 });
+    expect(fc.deadLetters()).toEqual([]);
+    const attempts = logs.filter((entry) => entry.requestId === requestId && entry.kind === 'async');
+    expect(attempts.map((entry) => [entry.attempt, entry.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'succeeded'],
+    ]);
+  });
+
+  it('sends the event to the OnFailure destination once MaxAsyncRetryAttempts are spent', async () => {
+    const fc = await start();
+    const event = JSON.stringify({ key: 'exhausted', failTimes: 99 });
+
+    const requestId = fc.invokeAsync(Buffer.from(event), { functionName: 'flaky' });
+    await fc.idle();
+
+    expect(fc.deadLetters()).toEqual([
+      {
+        requestId,
+        payload: event,
+        error: 'Error: flaky failure 3 of 99',
+        attempts: 3,
+        destination: 'acs:mns:cn-shanghai:1234567890123456:/queues/fixtures-failed/messages',
+      },
+    ]);
+    expect(readState('exhausted').attempts).toBe(3);
+    expect(fc.stats()).toMatchObject({ retries: 2, failed: 3 });
+  });
+
+  it('retries a timed-out invocation on a new instance', async () => {
+    const fc = await start();
+
+    fc.invokeAsync(payload({ key: 'async-timeout', sleepTimes: 1 }), { functionName: 'sleepy' });
+    await fc.idle();
+
+    expect(readState('async-timeout').attempts).toBe(2);
+    expect(fc.stats()).toMatchObject({ timeouts: 1, retries: 1, succeeded: 1, instancesStarted: 2 });
+    expect(fc.deadLetters()).toEqual([]);
+  });
+
+  it('drops an event older than MaxAsyncEventAgeInSeconds when its retry comes up', async () => {
+    const fc = await start();
+
+    const requestId = fc.invokeAsync(payload({ key: 'expired', sleepTimes: 9 }), { functionName: 'expiring' });
+    await fc.idle();
+
+    expect(fc.deadLetters()).toEqual([
+      expect.objectContaining({
+        requestId,
+        attempts: 1,
+        error: expect.stringMatching(/^Event expired: older than MaxAsyncEventAgeInSeconds \(1 s\)/),
+      }),
+    ]);
+    expect(fc.deadLetters()[0]).not.toHaveProperty('destination');
+  });
+
+  it('redelivers invocations whose instance was killed by crash injection', async () => {
+    // Arrange: echo allows 8 retries; with a 30% crash rate every event still gets through.
+    const fc = await start({ crashRate: 0.3, seed: 7 });
+    const keys = Array.from({ length: 8 }, (_, i) => `incoming/crash-${i}.json`);
+
+    // Act
+    for (const key of keys) fc.dispatchOssEvent(ossRecord(key));
+    await fc.idle();
+
+    // Assert
+    const delivered = echoFiles().map(
+      (file) => JSON.parse(readEcho(file.replace('.json', '')).event).events[0].oss.object.key,
+    );
+    expect(delivered.sort()).toEqual([...keys].sort());
+    const stats = fc.stats();
+    expect(stats.crashes).toBeGreaterThan(0);
+    expect(stats.retries).toBe(stats.crashes);
+    expect(stats.succeeded).toBe(8);
+    expect(fc.deadLetters()).toEqual([]);
+  });
+});
+
+describe('FC emulator: HTTP API for @alicloud/fc2', () => {
+  const clientFor = (fc: FcEmulator, accessKeySecret = API_KEY.accessKeySecret) =>
+    new FCClient(fc.accountId, {
+      accessKeyID: API_KEY.accessKeyId,
+      accessKeySecret,
+      region: fc.region,
+      endpoint: fc.endpoint,
+      timeout: 10_000,
+    });
+
+  it('invokes synchronously and returns the handler result', async () => {
+    const fc = await start();
+    const client = clientFor(fc);
+
+    const plain = await client.invokeFunction('fixtures', 'echo', '{"via":"fc2"}');
+    const qualified = await client.invokeFunction('fixtures', 'echo', Buffer.from('{}'), {}, 'LATEST');
+    const empty = await client.invokeFunction('fixtures', 'echo', '');
+
+    const echo = JSON.parse(plain.data as string);
+    expect(echo.event).toBe('{"via":"fc2"}');
+    expect(echo.context.requestId).toBe(plain.headers['x-fc-request-id']);
+    expect(JSON.parse(qualified.data as string).context.service.qualifier).toBe('LATEST');
+    expect(JSON.parse(empty.data as string).event).toBe('');
+  });
+
+  it('invokes asynchronously: 202 with the request id the function then sees', async () => {
+    const fc = await start();
+
+    const response = await clientFor(fc).invokeFunction('fixtures', 'echo', '{"async":true}', {
+      'x-fc-invocation-type': 'Async',
+    });
+    await fc.idle();
+
+    const requestId = response.headers['x-fc-request-id'] ?? '';
+    expect(readEcho(requestId).event).toBe('{"async":true}');
+  });
+
+  it('answers function errors with 200 and X-Fc-Error-Type', async () => {
+    const fc = await start();
+    const client = clientFor(fc);
+
+    const handled = await client.invokeFunction('fixtures', 'flaky', JSON.stringify({ key: 'http', failTimes: 1 }));
+    const init = await client.invokeFunction('fixtures', 'broken-init', '{}');
+
+    expect(handled.headers['x-fc-error-type']).toBe('HandledInvocationError');
+    expect(handled.data).toMatchObject({ errorMessage: 'flaky failure 1 of 1', errorType: 'Error' });
+    expect(init.headers['x-fc-error-type']).toBe('InitializationError');
+  });
+
+  it('rejects a wrong secret, a stale Date and unknown names the way FC does', async () => {
+    const fc = await start();
+    const client = clientFor(fc);
+
+    await expect(clientFor(fc, 'wrong-secret').invokeFunction('fixtures', 'echo', '{}')).rejects.toMatchObject({
+      code: 'SignatureNotMatch',
+      message: expect.stringContaining('failed with 403'),
+    });
+    await expect(
+      client.invokeFunction('fixtures', 'echo', '{}', { date: new Date(Date.now() - 20 * 60_000).toUTCString() }),
+    ).rejects.toMatchObject({ code: 'RequestTimeTooSkewed' });
+    await expect(client.invokeFunction('nope', 'echo', '{}')).rejects.toMatchObject({ code: 'ServiceNotFound' });
+    await expect(client.invokeFunction('fixtures', 'nope', '{}')).rejects.toMatchObject({ code: 'FunctionNotFound' });
+    expect(fc.stats().invocations).toBe(0);
+  });
+});
+
+describe('FC emulator: lifecycle', () => {
+  it('close() leaves no instance process behind, even with invocations running', async () => {
+    // Arrange
+    const fc = await start({ maxInstances: 2 });
+    await Promise.all([fc.invokeSync(payload(1)), fc.invokeSync(payload(2))]);
+    mkdirSync(join(stateDir, 'g2', 'inflight'), { recursive: true });
+    fc.invokeAsync(payload({ gate: 'g2' }), { functionName: 'gate' });
+    const blocked = () => readdirSync(join(stateDir, 'g2', 'inflight')).length > 0;
+    for (let poll = 0; poll < 500 && !blocked(); poll++) await sleep(10);
+    expect(instancePids()).toHaveLength(3);
+
+    // Act
+    await fc.close();
+
+    // Assert
+    expect(instancePids().filter(isAlive)).toEqual([]);
+    await expect(fc.idle()).resolves.toBeUndefined();
+    expect(fc.stats()).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it("runs the project's template.yml (with a stub bundle in place of dist/register)", async () => {
+    // Arrange: the real template next to a stub bundle that reports its environment.
+    const dir = join(stateDir, 'project');
+    mkdirSync(join(dir, 'dist', 'register'), { recursive: true });
+    copyFileSync(projectTemplate, join(dir, 'template.yml'));
+    writeFileSync(
+      join(dir, 'dist', 'register', 'index.js'),
+      `let initialized = 0;
+exports.initialize = async () => { initialized += 1; };
+exports.handler = async (event, context) => {
+  require('node:fs').writeFileSync(process.env.STUB_OUT, JSON.stringify({ event: event.toString(), initialized, bucket: process.env.OSS_BUCKET, endpoint: process.env.OSS_ENDPOINT, timeout: context.function.timeout }));
+};`,
+    );
+    const fc = await start({
+      templatePath: join(dir, 'template.yml'),
+      parameters: {
+        BucketName: 'algolib-packages',
+        CityVisualInstanceId: 'cityvisual-0001',
+        CityVisualOssAccessKeyId: 'LTAI-reader',
+        CityVisualOssAccessKeySecret: 'reader-secret',
+        FunctionRoleArn: 'acs:ram::1234567890123456:role/algolib-function',
+        TriggerRoleArn: 'acs:ram::1234567890123456:role/algolib-trigger',
+        OnFailureDestination: 'acs:mns:cn-shanghai:1234567890123456:/queues/algolib-failed/messages',
+      },
+      environmentOverrides: { OSS_ENDPOINT: 'http://127.0.0.1:9', STUB_OUT: join(dir, 'out.json') },
+    });
+    const manifest = ossRecord('library/face/face-1.2.0.manifest.json', 'ObjectCreated:PutObject', 'algolib-packages');
+
+    // Act
+    const matched = fc.dispatchOssEvent(manifest);
+    const statusWrite = fc.dispatchOssEvent(
+      ossRecord('status/library/face/face-1.2.0.json', 'ObjectCreated:PutObject', 'algolib-packages'),
+    );
+    await fc.idle();
+
+    // Assert
+    expect([fc.serviceName, fc.functionName]).toEqual(['algolib', 'register']);
+    expect([matched, statusWrite]).toEqual([1, 0]);
+    expect(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'))).toEqual({
+      event: JSON.stringify({ events: [manifest] }),
+      initialized: 1,
+      bucket: 'algolib-packages',
+      endpoint: 'http://127.0.0.1:9',
+      timeout: 60,
+    });
+  });
+});

@@ -1,0 +1,99 @@
+/** template.yml held against the code: what FC will run must be what we built and configured. */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { loadTemplate } from '../../deploy/template.ts';
+import { loadConfig, REQUIRED_VARIABLES } from '../../shared/config.ts';
+import { MANIFEST_SUFFIX, PACKAGE_SUFFIX, pairOf } from '../../shared/keys.ts';
+
+const SAMPLE_PARAMETERS = {
+  BucketName: 'algolib-packages',
+  CityVisualInstanceId: 'cityvisual-abc123',
+  CityVisualOssAccessKeyId: 'LTAIreadonly',
+  CityVisualOssAccessKeySecret: 'secret',
+  FunctionRoleArn: 'acs:ram::1234567890123456:role/algolib-function',
+  TriggerRoleArn: 'acs:ram::1234567890123456:role/algolib-oss-trigger',
+  OnFailureDestination: 'acs:mns:cn-shanghai:1234567890123456:/queues/algolib-failed/messages',
+};
+
+const model = loadTemplate('template.yml', { parameters: SAMPLE_PARAMETERS });
+const fn = model.services[0]?.functions[0];
+
+describe('template.yml', () => {
+  it('declares one nodejs20 function with the bundle as code and both entry points', () => {
+    // Assert
+    expect(fn).toMatchObject({ runtime: 'nodejs20', handler: 'index.handler', initializer: 'index.initialize' });
+    expect(fn?.codeUri).toMatch(/dist\/register$/);
+  });
+
+  it('points at a bundle that exports the handler and the initializer it names', () => {
+    // Arrange
+    const bundle = `${fn?.codeUri}/index.js`;
+    expect(existsSync(bundle), 'run `npm run build` first').toBe(true);
+
+    // Act
+    const exported = createRequire(import.meta.url)(bundle) as Record<string, unknown>;
+
+    // Assert
+    expect(typeof exported[fn?.handler.split('.')[1] ?? '']).toBe('function');
+    expect(typeof exported[fn?.initializer?.split('.')[1] ?? '']).toBe('function');
+  });
+
+  it('sets every variable the config requires, and the config loads from them', () => {
+    // Arrange
+    const env = fn?.environmentVariables ?? {};
+
+    // Act / Assert
+    for (const variable of REQUIRED_VARIABLES) expect(env, variable).toHaveProperty(variable);
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+
+  it('has two OSS triggers, one per suffix, on the package prefix, with exact event names', () => {
+    // Arrange
+    const prefix = model.parameters.PackagePrefix ?? '';
+
+    // Assert
+    expect(fn?.triggers.map((trigger) => trigger.filter)).toEqual([
+      { prefix, suffix: PACKAGE_SUFFIX },
+      { prefix, suffix: MANIFEST_SUFFIX },
+    ]);
+    for (const trigger of fn?.triggers ?? []) {
+      expect(trigger.bucketName).toBe(SAMPLE_PARAMETERS.BucketName);
+      // ObjectCreated:* would fire once per multipart part.
+      expect(trigger.events.sort()).toEqual([
+        'oss:ObjectCreated:CompleteMultipartUpload',
+        'oss:ObjectCreated:CopyObject',
+        'oss:ObjectCreated:PostObject',
+        'oss:ObjectCreated:PutObject',
+      ]);
+    }
+  });
+
+  it('keeps every key the function writes outside both triggers', () => {
+    // Arrange
+    const config = loadConfig(fn?.environmentVariables ?? {});
+    const written = [
+      `${config.statusPrefix}library/face/face-1.2.0.json`,
+      `${config.statusPrefix}.claims/face/000000.json`,
+    ];
+
+    // Assert
+    for (const key of written) {
+      for (const trigger of fn?.triggers ?? []) {
+        expect(key.startsWith(trigger.filter.prefix) && key.endsWith(trigger.filter.suffix)).toBe(false);
+      }
+      expect(pairOf(key, config.packagePrefix)).toBeUndefined();
+    }
+  });
+
+  it('sends exhausted events to an OnFailure destination after few FC retries (the function retries itself)', () => {
+    // Assert
+    expect(fn?.asyncConfiguration?.maxAsyncRetryAttempts).toBeLessThanOrEqual(3);
+    expect(fn?.asyncConfiguration?.onFailure).toBe(SAMPLE_PARAMETERS.OnFailureDestination);
+  });
+
+  it('marks every secret parameter NoEcho', () => {
+    // Assert
+    expect([...model.noEcho].sort()).toEqual(['CityVisualOssAccessKeySecret', 'WebhookEndpoints']);
+  });
+});
