@@ -59,73 +59,85 @@ const uniqueBy =
   };
 
 const FieldSchema = z
-  .strictObject({
-    name: pattern(FIELD_NAME, 'matching ^[A-Za-z][A-Za-z0-9_]{0,63}$'),
-    type: pattern(FIELD_TYPE, 'matching ^[a-z][a-z0-9_]{0,31}$'),
-    mandatory: bool,
-    isDatabaseField: bool,
-    isSearchEngineField: bool,
-    isMessageQueueField: bool,
-  })
+  .strictObject(
+    {
+      name: pattern(FIELD_NAME, 'matching ^[A-Za-z][A-Za-z0-9_]{0,63}$'),
+      type: pattern(FIELD_TYPE, 'matching ^[a-z][a-z0-9_]{0,31}$'),
+      mandatory: bool,
+      isDatabaseField: bool,
+      isSearchEngineField: bool,
+      isMessageQueueField: bool,
+    },
+    expected('a field definition {name, type, mandatory, isDatabaseField, isSearchEngineField, isMessageQueueField}'),
+  )
   .refine((field) => field.isDatabaseField || field.isSearchEngineField || field.isMessageQueueField, {
     message: 'to have at least one of isDatabaseField, isSearchEngineField, isMessageQueueField true',
   });
 
-const ObjectConfigSchema = z.strictObject({
-  objType: pattern(OBJ_TYPE, 'matching ^[a-z][a-z0-9_]{0,31}$'),
-  dbTableName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
-  indexName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
-  indexMode: pattern(INDEX_MODE, 'matching ^INDEX_[A-Z_]+$ (e.g. INDEX_PER_DAY)'),
-  topicName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
-  fields: z
-    .array(FieldSchema, expected('an array of field definitions'))
-    .min(1, expected('an array of 1 to 256 fields'))
-    .max(256, expected('an array of 1 to 256 fields'))
-    .superRefine(uniqueBy((field) => field.name, 'name')),
-});
+const ObjectConfigSchema = z.strictObject(
+  {
+    objType: pattern(OBJ_TYPE, 'matching ^[a-z][a-z0-9_]{0,31}$'),
+    dbTableName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
+    indexName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
+    indexMode: pattern(INDEX_MODE, 'matching ^INDEX_[A-Z_]+$ (e.g. INDEX_PER_DAY)'),
+    topicName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
+    fields: z
+      .array(FieldSchema, expected('an array of field definitions'))
+      .min(1, expected('an array of 1 to 256 fields'))
+      .max(256, expected('an array of 1 to 256 fields'))
+      .superRefine(uniqueBy((field) => field.name, 'name')),
+  },
+  expected('an object config {objType, dbTableName, indexName, indexMode, topicName, fields}'),
+);
 
 const PackageSchema = z
-  .strictObject({
-    size: z
-      .int(expected('a positive integer (bytes)'))
-      .min(1, expected('a positive integer (bytes)'))
-      .max(Number.MAX_SAFE_INTEGER, expected('a safe integer')),
-    crc64: pattern(CRC64, 'a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma)')
-      .refine((value) => BigInt(value) <= UINT64_MAX, expected('at most 18446744073709551615'))
-      .optional(),
-    sha256: pattern(SHA256, '64 lowercase hex digits').optional(),
-  })
+  .strictObject(
+    {
+      size: z
+        .int(expected('a positive integer (bytes)'))
+        .min(1, expected('a positive integer (bytes)'))
+        .max(Number.MAX_SAFE_INTEGER, expected('a safe integer')),
+      crc64: pattern(CRC64, 'a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma)')
+        .refine((value) => BigInt(value) <= UINT64_MAX, expected('at most 18446744073709551615'))
+        .optional(),
+      sha256: pattern(SHA256, '64 lowercase hex digits').optional(),
+    },
+    expected('an object {size, crc64 and/or sha256} (algolib publish fills it)'),
+  )
   .refine((pkg) => pkg.crc64 !== undefined || pkg.sha256 !== undefined, {
     message: 'to have `crc64` or `sha256` (or both)',
   });
 
 export const ManifestSchema = z
-  .strictObject({
-    $schema: z.string(expected('a string')).optional(),
-    schemaVersion: z.literal(1, expected('1')),
-    name: pattern(NAME, 'matching ^[A-Za-z][A-Za-z0-9_-]{1,63}$'),
-    version: pattern(SEMVER, 'a semantic version such as 1.0.0 or 2.1.0-rc.1'),
-    capabilities: z
-      .array(pattern(CAPABILITY, 'matching ^[A-Z][A-Z0-9_]{0,31}$'), expected('an array of capability names'))
-      .min(1, expected('an array of 1 to 16 capability names'))
-      .max(16, expected('an array of 1 to 16 capability names'))
-      .superRefine(uniqueBy((name) => name, '')),
-    capacity: z
-      .int(expected('an integer from 1 to 10000'))
-      .min(1, expected('an integer from 1 to 10000'))
-      .max(10000, expected('an integer from 1 to 10000')),
-    objects: z
-      .array(ObjectConfigSchema, expected('an array of object configs'))
-      .min(1, expected('an array of 1 to 32 object configs'))
-      .max(32, expected('an array of 1 to 32 object configs'))
-      .superRefine(uniqueBy((object) => object.objType, 'objType')),
-    text: z
-      .string(expected('a string'))
-      .max(TEXT_MAX_BYTES, expected('at most 64 KiB'))
-      .refine((text) => Buffer.byteLength(text) <= TEXT_MAX_BYTES, expected('at most 64 KiB of UTF-8'))
-      .optional(),
-    package: PackageSchema,
-  })
+  .strictObject(
+    {
+      $schema: z.string(expected('a string')).optional(),
+      schemaVersion: z.literal(1, expected('1')),
+      name: pattern(NAME, 'matching ^[A-Za-z][A-Za-z0-9_-]{1,63}$'),
+      version: pattern(SEMVER, 'a semantic version such as 1.0.0 or 2.1.0-rc.1'),
+      capabilities: z
+        .array(pattern(CAPABILITY, 'matching ^[A-Z][A-Z0-9_]{0,31}$'), expected('an array of capability names'))
+        .min(1, expected('an array of 1 to 16 capability names'))
+        .max(16, expected('an array of 1 to 16 capability names'))
+        .superRefine(uniqueBy((name) => name, '')),
+      capacity: z
+        .int(expected('an integer from 1 to 10000'))
+        .min(1, expected('an integer from 1 to 10000'))
+        .max(10000, expected('an integer from 1 to 10000')),
+      objects: z
+        .array(ObjectConfigSchema, expected('an array of object configs'))
+        .min(1, expected('an array of 1 to 32 object configs'))
+        .max(32, expected('an array of 1 to 32 object configs'))
+        .superRefine(uniqueBy((object) => object.objType, 'objType')),
+      text: z
+        .string(expected('a string'))
+        .max(TEXT_MAX_BYTES, expected('at most 64 KiB'))
+        .refine((text) => Buffer.byteLength(text) <= TEXT_MAX_BYTES, expected('at most 64 KiB of UTF-8'))
+        .optional(),
+      package: PackageSchema,
+    },
+    expected('a JSON object'),
+  )
   .meta({
     title: 'algolib manifest v1',
     description:
@@ -147,7 +159,8 @@ const formatIssue = (issue: z.core.$ZodIssue): StatusError[] => {
     });
   }
   const path = pathOf(issue.path);
-  return [{ code: 'MANIFEST_INVALID', path, message: `Expected \`${path || 'manifest'}\` ${issue.message}` }];
+  const message = `Expected \`${path || 'manifest'}\` ${issue.message}`;
+  return [path ? { code: 'MANIFEST_INVALID', path, message } : { code: 'MANIFEST_INVALID', message }];
 };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

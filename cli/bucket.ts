@@ -1,0 +1,124 @@
+/**
+ * The few OSS calls the CLI makes, over `ali-oss`: upload a file (multipart above a threshold, with progress), put a
+ * small object, HEAD an object, read a JSON object. Every SDK error a person can act on becomes a one-line
+ * `CliError` (wrong credentials, unreachable endpoint, missing bucket).
+ */
+import { readFile } from 'node:fs/promises';
+import type OSS from 'ali-oss';
+import { explainRemoteError } from './errors.ts';
+import type { Target } from './target.ts';
+
+export type UploadOptions = {
+  size: number;
+  /** Files larger than this go up in parts. */
+  multipartThreshold: number;
+  partSize: number;
+  /** Told the bytes uploaded so far (per finished part for multipart uploads). */
+  onProgress(done: number): void;
+};
+
+export type HeadResult = { size: number; etag: string; crc64: string | undefined };
+
+export type Bucket = {
+  name: string;
+  uploadFile(key: string, file: string, options: UploadOptions): Promise<void>;
+  /** Uploads `bytes`; returns the object's ETag (unquoted, as status documents record it). */
+  put(key: string, bytes: Uint8Array, mime: string): Promise<string>;
+  head(key: string): Promise<HeadResult | undefined>;
+  /** The object parsed as JSON, or `undefined` when it does not exist. */
+  readJson<T>(key: string): Promise<T | undefined>;
+};
+
+type SdkError = { status?: number; code?: string };
+
+const header = (headers: unknown, name: string): string | undefined => {
+  const value = (headers as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
+
+// A HEAD or GET of a missing key; a missing bucket (NoSuchBucket) is a 404 too and must stay an error.
+const isMissingKey = (error: unknown): boolean =>
+  (error as SdkError)?.status === 404 && (error as SdkError)?.code !== 'NoSuchBucket';
+
+/**
+ * A `Bucket` over the target's OSS endpoint and credentials (V4 signatures, as the function signs).
+ *
+ * @example
+ * ```ts
+ * const bucket = await openBucket(target);
+ * await bucket.uploadFile('library/face/face-1.2.0.tar.gz', file, { size, multipartThreshold: 8 << 20, partSize: 8 << 20, onProgress });
+ * ```
+ */
+export const openBucket = async (target: Target): Promise<Bucket> => {
+  // Loaded on demand: ali-oss is most of the CLI's start-up time, and `validate` never needs it.
+  const { default: OSSClient } = await import('ali-oss');
+  const { oss } = target;
+  const client: OSS = new OSSClient({
+    endpoint: oss.endpoint,
+    region: oss.region,
+    bucket: oss.bucket,
+    accessKeyId: oss.accessKeyId,
+    accessKeySecret: oss.accessKeySecret,
+    ...(oss.securityToken ? { stsToken: oss.securityToken } : {}),
+    authorizationV4: true,
+    timeout: 120_000,
+  });
+
+  const call = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw explainRemoteError(error, target.context('OSS')) ?? error;
+    }
+  };
+
+  return {
+    name: oss.bucket,
+    uploadFile: (key, file, options) =>
+      call(async () => {
+        if (options.size <= options.multipartThreshold) {
+          // A Buffer, not the path: from a file stream, urllib reports a refused connection twice and prints a stack.
+          await client.put(key, await readFile(file));
+        } else {
+          await client.multipartUpload(key, file, {
+            partSize: options.partSize,
+            // ali-oss reports the fraction of parts done (the initiate and complete count as steps too).
+            progress: (fraction: number) => options.onProgress(Math.floor(fraction * options.size)),
+          });
+        }
+        options.onProgress(options.size);
+      }),
+    put: (key, bytes, mime) =>
+      call(async () => {
+        const { res } = await client.put(key, Buffer.from(bytes), { mime });
+        return unquote(header(res.headers, 'etag'));
+      }),
+    head: (key) =>
+      call(async () => {
+        try {
+          const { res } = await client.head(key);
+          return {
+            size: Number(header(res.headers, 'content-length')),
+            etag: unquote(header(res.headers, 'etag')),
+            crc64: header(res.headers, 'x-oss-hash-crc64ecma'),
+          };
+        } catch (error) {
+          if (isMissingKey(error)) return undefined;
+          throw error;
+        }
+      }),
+    readJson: <T>(key: string) =>
+      call(async () => {
+        let content: unknown;
+        try {
+          ({ content } = await client.get(key));
+        } catch (error) {
+          if (isMissingKey(error)) return undefined;
+          throw error;
+        }
+        return JSON.parse(Buffer.from(content as Buffer).toString('utf8')) as T;
+      }),
+  };
+};

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { nextPollMs, waitForStatus } from '../../cli/wait.ts';
+import type { StatusDocument } from '../../shared/status.ts';
+
+const status = (state: StatusDocument['state'], etag = 'OURS'): StatusDocument => ({
+  schemaVersion: 1,
+  state,
+  package: { bucket: 'b', key: 'library/a/a-1.0.0.tar.gz' },
+  manifest: { key: 'library/a/a-1.0.0.manifest.json', etag },
+  errors: [],
+  updatedAt: '2026-11-29T12:00:00.000Z',
+});
+
+/** A clock that only moves when the loop sleeps, and the reads it answers in order (the last one repeats). */
+const script = (reads: Array<StatusDocument | undefined>) => {
+  let now = 0;
+  const sleeps: number[] = [];
+  let index = 0;
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    read: async () => reads[Math.min(index++, reads.length - 1)],
+  };
+};
+
+describe('waitForStatus', () => {
+  it('backs off from 250 ms to 2 s between polls', () => {
+    const delays = [250];
+    for (let i = 0; i < 5; i += 1) delays.push(nextPollMs(delays.at(-1) as number));
+
+    expect(delays).toEqual([250, 500, 1000, 2000, 2000, 2000]);
+  });
+
+  it('returns the first terminal status that is ours', async () => {
+    const clock = script([undefined, status('PENDING'), status('REGISTERED', 'EARLIER'), status('REJECTED')]);
+
+    const result = await waitForStatus({ ...clock, isOurs: (s) => s.manifest.etag === 'OURS', timeoutMs: 60_000 });
+
+    expect(result).toEqual({ outcome: 'done', status: status('REJECTED') });
+    expect(clock.sleeps).toEqual([250, 500, 1000]);
+  });
+
+  it('times out with the last status it saw, never sleeping past the timeout', async () => {
+    const clock = script([undefined, status('PENDING')]);
+
+    const result = await waitForStatus({ ...clock, isOurs: () => true, timeoutMs: 3_000 });
+
+    expect(result).toEqual({ outcome: 'timed-out', last: status('PENDING') });
+    expect(clock.sleeps).toEqual([250, 500, 1000, 1250]);
+  });
+
+  it('tells every poll what it saw and when', async () => {
+    const clock = script([undefined, status('REGISTERED')]);
+    const polls: Array<[string, number]> = [];
+
+    await waitForStatus({
+      ...clock,
+      isOurs: () => true,
+      timeoutMs: 10_000,
+      onPoll: (s, ms) => polls.push([s?.state ?? 'none', ms]),
+    });
+
+    expect(polls).toEqual([
+      ['none', 0],
+      ['REGISTERED', 250],
+    ]);
+  });
+});
