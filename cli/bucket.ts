@@ -5,6 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type OSS from 'ali-oss';
+import { RemoteError } from '../shared/errors.ts';
+import { toOssError } from '../shared/object-store.ts';
+import { deadlineAt, withRetry } from '../shared/retry.ts';
 import { explainRemoteError } from './errors.ts';
 import type { Target } from './target.ts';
 
@@ -38,6 +41,32 @@ const header = (headers: unknown, name: string): string | undefined => {
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
 
+/** A release job should not fail on one 503 or reset: transient errors are retried for up to a minute. */
+const RETRY = { policy: { baseMs: 500, maxDelayMs: 8_000, maxAttempts: 6 }, budgetMs: 60_000 };
+
+// A wrong endpoint or host name is a typo, not a blip: say so at once instead of retrying it.
+const isUnreachable = (error: unknown): boolean =>
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(String((error as Error)?.message));
+
+/** Runs `run`, retrying what `toOssError` calls transient; anything else (or the last failure) is thrown as ali-oss threw it. */
+const retryTransient = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+  try {
+    return await withRetry(
+      async () => {
+        try {
+          return await run();
+        } catch (error) {
+          const remote = toOssError(error, operation, '');
+          throw remote.retryable && !isUnreachable(error) ? remote : error;
+        }
+      },
+      { policy: RETRY.policy, deadline: deadlineAt(Date.now() + RETRY.budgetMs) },
+    );
+  } catch (error) {
+    throw error instanceof RemoteError ? error.cause : error;
+  }
+};
+
 // A HEAD or GET of a missing key; a missing bucket (NoSuchBucket) is a 404 too and must stay an error.
 const isMissingKey = (error: unknown): boolean =>
   (error as SdkError)?.status === 404 && (error as SdkError)?.code !== 'NoSuchBucket';
@@ -68,7 +97,7 @@ export const openBucket = async (target: Target): Promise<Bucket> => {
 
   const call = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
-      return await run();
+      return await retryTransient('request', run);
     } catch (error) {
       throw explainRemoteError(error, target.context('OSS')) ?? error;
     }

@@ -133,6 +133,25 @@ describe('algolib publish', () => {
     expect(run.stderr).toContain(`registered ${pkg.name}@1.0.0: AlgoLibId ${status.algoLibId}`);
   });
 
+  it('rides out transient OSS errors while uploading and waiting (a release job must not fail on one 503)', async () => {
+    const pkg = newPackage();
+    cloud.oss.faults.set({
+      seed: 3,
+      rules: [
+        { action: 'PutObject', kind: 'unavailable', times: 2 },
+        { action: 'GetObject', kind: 'reset', times: 2 },
+      ],
+    });
+
+    const run = await algolib(['publish', pkg.packageFile, ...local(), '--wait', '--json']).finally(() =>
+      cloud.oss.faults.set({ rules: [] }),
+    );
+
+    expect(run.code).toBe(0);
+    expect(statusOf(run).state).toBe('REGISTERED');
+    expect(cloud.oss.faults.injected()).toMatchObject({ 'PutObject:unavailable': 2, 'GetObject:reset': 2 });
+  });
+
   it('draws no progress bar or spinner when stdout is not a terminal', async () => {
     const pkg = newPackage();
 
