@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores in CI: integration files start servers and child processes, so keep the fan-out modest.
     maxWorkers: 2,
+    reporters: ['default', './test/plain-summary-reporter.ts'],
   },
 });
