@@ -26,6 +26,10 @@ const COMMANDS: Record<string, Entry> = {
     load: async () => (await import('./replay.ts')).replay,
   },
   dev: { summary: 'run the local cloud until Ctrl-C', load: async () => (await import('./dev.ts')).dev },
+  deploy: {
+    summary: 'check, plan and apply template.yml on Function Compute (--local: the local cloud)',
+    load: async () => (await import('./deploy.ts')).deploy,
+  },
   demo: {
     summary: 'publish the example package on an in-process local cloud (npm start)',
     load: async () => (await import('./demo.ts')).demo,

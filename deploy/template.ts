@@ -66,6 +66,11 @@ export type TemplateOptions = {
   /** Values of `ALIYUN::AccountId` / `ALIYUN::Region`, and for `!GetAtt <resource>.ARN`. */
   accountId?: string;
   region?: string;
+  /**
+   * A stand-in for a parameter that has neither a given value nor a Default (an offline check without the real
+   * values); without it such a parameter is an error.
+   */
+  missingParameter?: (name: string) => string;
 };
 
 /** The template is malformed or cannot be resolved; `path` points at the offending node (`Resources.a.b.Properties`). */
@@ -130,7 +135,7 @@ export const parseTemplate = (text: string, options: TemplateOptions & { baseDir
       `Expected \`Transform\` to be 'Aliyun::Serverless-2018-04-03', got ${show(root.Transform)}`,
     );
   }
-  const { values, noEcho } = resolveParameters(root.Parameters, options.parameters ?? {});
+  const { values, noEcho } = resolveParameters(root.Parameters, options.parameters ?? {}, options.missingParameter);
   const resources = expectObject(root.Resources, 'Resources');
   const context: ResolveContext = {
     parameters: values,
@@ -287,6 +292,7 @@ const resolveJoin = (argument: unknown, path: string): string => {
 const resolveParameters = (
   declared: unknown,
   given: Record<string, string>,
+  missing?: (name: string) => string,
 ): { values: Record<string, string>; noEcho: Set<string> } => {
   const parameters = expectObject(declared ?? {}, 'Parameters');
   const unknown = Object.keys(given).filter((name) => !(name in parameters));
@@ -305,7 +311,7 @@ const resolveParameters = (
     if (declaration.NoEcho === true || declaration.NoEcho === 'true') noEcho.add(name);
     const value =
       given[name] ??
-      (declaration.Default === undefined ? undefined : scalarString(declaration.Default, `${path}.Default`));
+      (declaration.Default === undefined ? missing?.(name) : scalarString(declaration.Default, `${path}.Default`));
     if (value === undefined) {
       throw new TemplateError(path, `Missing a value for parameter \`${name}\`: it has no Default, so pass one`);
     }

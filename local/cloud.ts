@@ -2,11 +2,17 @@
  * The local cloud: the OSS, CityVisual and FC emulators and a webhook receiver, wired the way the real services are
  * (OSS notifications → FC triggers → the register function → OSS and CityVisual with per-instance STS credentials),
  * all on 127.0.0.1. `algolib dev`, `npm start` and the integration tests run on it.
+ *
+ * The FC emulator starts empty and `template.yml` is deployed into it by `algolib deploy`'s own code (`runDeploy`,
+ * fc2 against the emulator's API) with the local parameter values (`localParameters`), so the local cloud runs what a
+ * cloud deployment would; `algolib deploy --local` redeploys into a running one the same way.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createFc2Client, createFcApi } from '../deploy/fc-api.ts';
+import { runDeploy } from '../deploy/run-deploy.ts';
 import { type CityVisualEmulator, startCityVisualEmulator } from './cityvisual/cityvisual-emulator.ts';
 import { type FcEmulator, startFcEmulator } from './fc/fc-emulator.ts';
 import { type OssEmulator, type OssObjectCreatedEvent, startOssEmulator } from './oss/oss-emulator.ts';
@@ -40,7 +46,27 @@ export type LocalCloudOptions = {
   webhook?: { url: string; secret: string };
   /** FC emulator knobs for tests and chaos runs. */
   fc?: { asyncRetryBaseMs?: number; maxInstances?: number; crashRate?: number; seed?: number };
+  /** Use these credentials instead of random ones (e.g. recognisable canaries for a leak scan); each one is optional. */
+  credentials?: Partial<LocalCloudCredentials>;
   log?: (entry: Record<string, unknown>) => void;
+};
+
+type AccessKey = { accessKeyId: string; accessKeySecret: string };
+
+/** Every credential the local cloud hands out. */
+export type LocalCloudCredentials = {
+  /** The publisher's OSS key (the state file's `oss`). */
+  publisher: AccessKey;
+  /** The read-only OSS key the function passes to CreateAlgoLib. */
+  cityVisualReader: AccessKey;
+  /** The CityVisual API key (the state file's `cityvisual`). */
+  cityVisualApi: AccessKey;
+  /** The FC API key (the state file's `fc`). */
+  fcApi: AccessKey;
+  /** Called once per FC instance for its STS triplet. */
+  sts: () => AccessKey & { securityToken: string };
+  /** The built-in webhook receiver's `whsec_` secret (ignored when `webhook` is given). */
+  webhookSecret: string;
 };
 
 export type LocalCloud = {
@@ -65,6 +91,56 @@ const accessKey = (prefix: string) => ({
   accessKeyId: `${prefix}${randomBytes(8).toString('hex')}`,
   accessKeySecret: randomBytes(18).toString('base64url'),
 });
+
+/**
+ * The read-only OSS key handed to CityVisual, derived from the FC API secret (in the state file), so that
+ * `algolib deploy --local` can give the function the same key without the state file carrying one more secret.
+ */
+const derivedReaderKey = (fcApiSecret: string) => {
+  const derive = (purpose: string) => createHmac('sha256', fcApiSecret).update(`algolib-local:${purpose}`).digest();
+  return {
+    accessKeyId: `LTAIlocalcvr${derive('cityvisual-reader-id').toString('hex').slice(0, 16)}`,
+    accessKeySecret: derive('cityvisual-reader-secret').toString('base64url').slice(0, 24),
+  };
+};
+
+/** The parts of the state the local parameter values come from. */
+export type LocalParameterSource = {
+  oss: Pick<LocalCloudState['oss'], 'endpoint' | 'region' | 'bucket'>;
+  cityvisual: Pick<LocalCloudState['cityvisual'], 'endpoint' | 'instanceId' | 'regionId'>;
+  fc: Pick<LocalCloudState['fc'], 'accountId' | 'region' | 'accessKeySecret'>;
+  webhook: LocalCloudState['webhook'];
+};
+
+/**
+ * The values of template.yml's parameters for a local cloud: its emulators' endpoints, bucket and instance, its
+ * webhook receiver, and stand-in role and destination ARNs in its account.
+ *
+ * @example
+ * ```ts
+ * const parameters = localParameters(readStateFile('.algolib/dev.json') as LocalCloudState);
+ * parameters.BucketName; // 'algolib-local'
+ * ```
+ */
+export const localParameters = (state: LocalParameterSource): Record<string, string> => {
+  const reader = derivedReaderKey(state.fc.accessKeySecret);
+  const account = state.fc.accountId;
+  return {
+    BucketName: state.oss.bucket,
+    OssRegion: state.oss.region,
+    OssEndpoint: state.oss.endpoint,
+    CityVisualEndpoint: state.cityvisual.endpoint,
+    CityVisualRegionId: state.cityvisual.regionId,
+    CityVisualInstanceId: state.cityvisual.instanceId,
+    CityVisualOssEndpoint: new URL(state.oss.endpoint).host,
+    CityVisualOssAccessKeyId: reader.accessKeyId,
+    CityVisualOssAccessKeySecret: reader.accessKeySecret,
+    WebhookEndpoints: JSON.stringify([{ url: state.webhook.url, secrets: [state.webhook.secret] }]),
+    FunctionRoleArn: `acs:ram::${account}:role/algolib-function`,
+    TriggerRoleArn: `acs:ram::${account}:role/algolib-oss-trigger`,
+    OnFailureDestination: `acs:mns:${state.fc.region}:${account}:/queues/algolib-failed/messages`,
+  };
+};
 
 /** Reads a local cloud's state file; `undefined` when there is none. */
 export const readStateFile = (path: string): LocalCloudState | undefined => {
@@ -108,10 +184,14 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
   };
 
   try {
-    const publisher = accessKey('LTAIlocalpub');
-    const cityVisualReader = accessKey('LTAIlocalcvr');
-    const cityVisualApi = accessKey('LTAIlocalcv');
-    const fcApi = accessKey('LTAIlocalfc');
+    const given = options.credentials ?? {};
+    const publisher = given.publisher ?? accessKey('LTAIlocalpub');
+    const cityVisualApi = given.cityVisualApi ?? accessKey('LTAIlocalcv');
+    const fcApi = given.fcApi ?? accessKey('LTAIlocalfc');
+    // Derived unless given: localParameters (and so `algolib deploy --local`) derives the same one.
+    const cityVisualReader = given.cityVisualReader ?? derivedReaderKey(fcApi.accessKeySecret);
+    const stsTriplet =
+      given.sts ?? (() => ({ ...accessKey('STS.local'), securityToken: randomBytes(24).toString('base64url') }));
     // FC dispatches what OSS notifies; FC starts after OSS, so the hook looks it up late.
     let fc: FcEmulator | undefined;
     const oss = await startOssEmulator({
@@ -137,7 +217,12 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       ...(log ? { log } : {}),
     });
     started.push(cityvisual);
-    const receiver = options.webhook ? undefined : await startWebhookReceiver(log ? { log } : {});
+    const receiver = options.webhook
+      ? undefined
+      : await startWebhookReceiver({
+          ...(log ? { log } : {}),
+          ...(given.webhookSecret ? { secret: given.webhookSecret } : {}),
+        });
     if (receiver) started.push(receiver);
     const webhook = options.webhook ?? {
       url: (receiver as WebhookReceiver).url,
@@ -145,26 +230,11 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     };
 
     fc = await startFcEmulator({
-      templatePath,
-      parameters: {
-        BucketName: LOCAL_BUCKET,
-        OssRegion: LOCAL_REGION,
-        OssEndpoint: oss.endpoint,
-        CityVisualEndpoint: cityvisual.endpoint,
-        CityVisualInstanceId: LOCAL_INSTANCE_ID,
-        CityVisualOssEndpoint: ossEndpointHost,
-        CityVisualOssAccessKeyId: cityVisualReader.accessKeyId,
-        CityVisualOssAccessKeySecret: cityVisualReader.accessKeySecret,
-        WebhookEndpoints: JSON.stringify([{ url: webhook.url, secrets: [webhook.secret] }]),
-        FunctionRoleArn: 'acs:ram::1234567890123456:role/algolib-function',
-        TriggerRoleArn: 'acs:ram::1234567890123456:role/algolib-oss-trigger',
-        OnFailureDestination: 'acs:mns:cn-shanghai:1234567890123456:/queues/algolib-failed/messages',
-        ...options.parameters,
-      },
+      codeDir: join(dataDir, 'fc'),
       apiCredentials: [fcApi],
       // Each instance gets its own STS triplet, allowed only what the function's RAM policy allows.
       issueCredentials: () => {
-        const triplet = { ...accessKey('STS.local'), securityToken: randomBytes(24).toString('base64url') };
+        const triplet = stsTriplet();
         oss.addCredential({
           ...triplet,
           allow: { buckets: [LOCAL_BUCKET], read: [PACKAGE_PREFIX, STATUS_PREFIX], write: [STATUS_PREFIX] },
@@ -176,6 +246,23 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       ...(log ? { log } : {}),
     });
     started.push(fc);
+    await deployLocally(fc, {
+      templatePath,
+      fcApi,
+      parameters: {
+        ...localParameters({
+          oss: { endpoint: oss.endpoint, region: LOCAL_REGION, bucket: LOCAL_BUCKET },
+          cityvisual: { endpoint: cityvisual.endpoint, instanceId: LOCAL_INSTANCE_ID, regionId: 'cn-shanghai' },
+          fc: { accountId: fc.accountId, region: fc.region, accessKeySecret: fcApi.accessKeySecret },
+          webhook,
+        }),
+        // The reader key may have been given rather than derived.
+        CityVisualOssAccessKeyId: cityVisualReader.accessKeyId,
+        CityVisualOssAccessKeySecret: cityVisualReader.accessKeySecret,
+        ...options.parameters,
+      },
+      ...(log ? { log } : {}),
+    });
 
     const state: LocalCloudState = {
       oss: { endpoint: oss.endpoint, region: LOCAL_REGION, bucket: LOCAL_BUCKET, ...publisher },
@@ -217,4 +304,29 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     await closeAll();
     throw error;
   }
+};
+
+/** Deploys the template into the (empty) FC emulator through its API, exactly as `algolib deploy --local` would. */
+const deployLocally = async (
+  fc: FcEmulator,
+  input: {
+    templatePath: string;
+    fcApi: { accessKeyId: string; accessKeySecret: string };
+    parameters: Record<string, string>;
+    log?: (entry: Record<string, unknown>) => void;
+  },
+) => {
+  const target = { endpoint: fc.endpoint, accountId: fc.accountId, region: fc.region };
+  const api = createFcApi(await createFc2Client({ ...target, ...input.fcApi }));
+  const { plan, desired } = await runDeploy({
+    templatePath: input.templatePath,
+    parameters: input.parameters,
+    region: fc.region,
+    accountId: fc.accountId,
+    api,
+    apply: true,
+    prune: true,
+  });
+  const codeChecksums = desired.services.flatMap((service) => service.functions.map((fn) => fn.code.checksum));
+  input.log?.({ service: 'fc', event: 'deployed', resources: plan.resources.length, codeChecksums });
 };

@@ -1,7 +1,7 @@
 /**
  * What the local FC has deployed: services, function configurations with their code folder, OSS triggers and async
- * configuration. The template only initialises it (`deployTemplate`); FC API routes for services, functions,
- * triggers and async config can later write to it through the same `put…` methods.
+ * configuration. Written by the FC API routes (`management-routes.ts`: what `algolib deploy` sends), or all at once
+ * from a template (`deployTemplate`, for an emulator started on a template file), through the same `put…` methods.
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
@@ -20,12 +20,17 @@ export type DeployedFunction = {
   initializationTimeout: number;
   /** Absolute folder holding the code (`index.js` for `index.handler`). */
   codeDir: string;
+  /** FC's `codeChecksum` (CRC-64 of the zip) and size, for code sent through the API. */
+  codeChecksum?: string;
+  codeSize?: number;
   timeout: number;
   memorySize: number;
   instanceConcurrency: number;
   environmentVariables: Record<string, string>;
   /** FC's defaults (3 retries, 86400 s) when the function has no AsyncConfiguration. */
   asyncConfig: AsyncConfigurationModel;
+  /** False while `asyncConfig` holds only the defaults (GetFunctionAsyncInvokeConfig then answers 404). */
+  asyncConfigured: boolean;
   triggers: OssTriggerModel[];
 };
 
@@ -42,6 +47,11 @@ export type Deployment = {
   putService(name: string, properties: Record<string, unknown>): DeployedService;
   /** Creates or replaces a function of an existing service. */
   putFunction(fn: DeployedFunction): void;
+  /** Creates or replaces (by name) an OSS trigger of an existing function; refuses one that overlaps another. */
+  putTrigger(serviceName: string, functionName: string, trigger: OssTriggerModel): void;
+  /** False when the function has no such trigger. */
+  deleteTrigger(serviceName: string, functionName: string, triggerName: string): boolean;
+  putAsyncConfig(serviceName: string, functionName: string, config: AsyncConfigurationModel): void;
   /** Every OSS trigger with the function it invokes, in deployment order. */
   ossTriggers(): Array<{ fn: DeployedFunction; trigger: OssTriggerModel }>;
 };
@@ -65,6 +75,15 @@ export const createDeployment = (): Deployment => {
     services.set(name, service);
     return service;
   };
+  const existing = (serviceName: string, functionName: string): DeployedFunction => {
+    const fn = services.get(serviceName)?.functions.get(functionName);
+    if (!fn) throw new DeploymentError(`Function ${serviceName}/${functionName} does not exist`);
+    return fn;
+  };
+  const allTriggers = () =>
+    [...services.values()].flatMap((service) =>
+      [...service.functions.values()].flatMap((fn) => fn.triggers.map((trigger) => ({ fn, trigger }))),
+    );
   return {
     services: () => [...services.values()],
     getService: (name) => services.get(name),
@@ -84,10 +103,28 @@ export const createDeployment = (): Deployment => {
       assertNoOverlap(fn, others);
       service.functions.set(fn.name, fn);
     },
-    ossTriggers: () =>
-      [...services.values()].flatMap((service) =>
-        [...service.functions.values()].flatMap((fn) => fn.triggers.map((trigger) => ({ fn, trigger }))),
-      ),
+    putTrigger(serviceName, functionName, trigger) {
+      const fn = existing(serviceName, functionName);
+      const others = allTriggers().filter((entry) => !(entry.fn === fn && entry.trigger.name === trigger.name));
+      assertNoOverlap({ ...fn, triggers: [trigger] }, others);
+      const index = fn.triggers.findIndex((candidate) => candidate.name === trigger.name);
+      // In place: a trigger is not the function's code or configuration, so its instances keep running.
+      fn.triggers = index < 0 ? [...fn.triggers, trigger] : fn.triggers.map((t, i) => (i === index ? trigger : t));
+    },
+    deleteTrigger(serviceName, functionName, triggerName) {
+      const fn = existing(serviceName, functionName);
+      const kept = fn.triggers.filter((trigger) => trigger.name !== triggerName);
+      if (kept.length === fn.triggers.length) return false;
+      fn.triggers = kept;
+      return true;
+    },
+    putAsyncConfig(serviceName, functionName, config) {
+      const fn = existing(serviceName, functionName);
+      // In place, like triggers: queued retries read the function's current async config.
+      fn.asyncConfig = config;
+      fn.asyncConfigured = true;
+    },
+    ossTriggers: allTriggers,
   };
 };
 
@@ -112,6 +149,7 @@ const toDeployedFunction = (serviceName: string, fn: FunctionModel): DeployedFun
     instanceConcurrency: fn.instanceConcurrency,
     environmentVariables: { ...fn.environmentVariables },
     asyncConfig: fn.asyncConfiguration ?? { maxAsyncRetryAttempts: 3, maxAsyncEventAgeInSeconds: 86400 },
+    asyncConfigured: fn.asyncConfiguration !== undefined,
     triggers: fn.triggers,
   };
   if (fn.description !== undefined) deployed.description = fn.description;

@@ -1,10 +1,15 @@
 /**
- * Function Compute (FC 2.0) emulator for the local cloud, driven by the project's Funcraft `template.yml`.
+ * Function Compute (FC 2.0) emulator for the local cloud, deployed to through the FC API as the real one is.
  *
  * What it implements:
- * - Deploys every service and function of the template (`deploy/template.ts`) into an in-memory deployment model
- *   (`deployment.ts`: service, function config, code folder, OSS triggers, async config) that later FC API routes can
- *   also write to. Node.js runtimes only; `CodeUri` must be a local folder.
+ * - An in-memory deployment model (`deployment.ts`: service, function config, code folder, OSS triggers, async
+ *   config), written by the FC management API (`management-routes.ts`: CreateService/GetService/UpdateService,
+ *   CreateFunction/GetFunction/UpdateFunction with `code.zipFile`, Create/List/Get/Update/DeleteTrigger,
+ *   Put/GetFunctionAsyncInvokeConfig), which `algolib deploy` and the local cloud call with `@alicloud/fc2`. Code
+ *   zips are unzipped into `codeDir` (`code-store.ts`) and instances run that copy; GetFunction answers FC's
+ *   `codeChecksum` (CRC-64 of the zip). Started with a `templatePath`, it instead deploys that template's services
+ *   and functions at start (each `CodeUri` a local folder, run in place), as the emulator's own tests do.
+ *   Node.js runtimes only. An updated function gets fresh instances; its triggers and async config stay.
  * - Runs the function's code as FC does: each instance is a child process (`instance-runner.cjs`, forked with an IPC
  *   channel) that loads `Handler`'s module, runs `Initializer` once (sync, callback or async style), then serves
  *   invocations with `handler(event: Buffer, context)` (sync, callback or async style). The context carries
@@ -46,7 +51,8 @@
  *
  * How it differs from real FC (choices where the docs are silent are marked "chosen"):
  * - No versions, aliases, VPC, NAS, layers, custom runtimes or HTTP triggers; a qualifier other than LATEST → 404
- *   `VersionNotFound` / `AliasNotFound` (chosen). Only InvokeFunction is served; other paths → 404 `PathNotSupported`.
+ *   `VersionNotFound` / `AliasNotFound` (chosen). Only InvokeFunction and the management calls above are served;
+ *   other paths → 404 `PathNotSupported`. Services, functions and async configs cannot be deleted.
  * - MemorySize only caps the V8 heap (`--max-old-space-size`); CPU is not throttled. `maxInstances` is per function.
  * - An instance is never frozen or reclaimed while idle; it lives until it fails, times out, crashes or `close()`.
  * - A timeout kills the whole instance, so other invocations running on it fail too (`ProcessExited`, chosen name
@@ -60,12 +66,15 @@
  * - `x-fc-log-type: Tail` is ignored (no `x-fc-log-result`); the function's output goes to `log` instead.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTemplate } from '../../deploy/template';
 import { createRandom } from '../faults';
 import { type AsyncJob, createAsyncQueue, type DeadLetter } from './async-queue';
-import { createDeployment, type DeployedFunction, deployTemplate, functionKey } from './deployment';
+import { createCodeStore } from './code-store';
+import { createDeployment, type DeployedFunction, type Deployment, deployTemplate, functionKey } from './deployment';
 import { startFcHttpServer } from './fc-http';
 import { createFcRoutes, type InvocationTarget } from './fc-routes';
 import { verifyFcRequest } from './fc-signature';
@@ -78,9 +87,12 @@ export type { OssEventRecord } from './trigger-match';
 export type FcEmulatorOptions = {
   host?: string;
   port?: number;
-  templatePath: string;
+  /** Deploy this template at start; without one the emulator starts empty and is deployed to through its API. */
+  templatePath?: string;
   /** Values for the template's Parameters. */
   parameters?: Record<string, string>;
+  /** Where code sent through the API is unzipped; a temporary folder (removed on close) when absent. */
+  codeDir?: string;
   /** Merged over the function's EnvironmentVariables (local endpoints). */
   environmentOverrides?: Record<string, string>;
   accountId?: string;
@@ -104,9 +116,9 @@ export type FcEmulator = {
   port: number;
   accountId: string;
   region: string;
-  /** The first service of the template and its first function. */
-  serviceName: string;
-  functionName: string;
+  /** The first service deployed and its first function (`''` while nothing is deployed). */
+  readonly serviceName: string;
+  readonly functionName: string;
   /**
    * Routes one OSS event record (an element of events[]) to every trigger whose bucket, event name and Prefix/Suffix
    * match, as an async invocation with payload {"events":[record]}. Returns how many triggers matched.
@@ -153,10 +165,13 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
   const log = o.log ?? (() => {});
 
   const deployment = createDeployment();
-  deployTemplate(deployment, loadTemplate(o.templatePath, { parameters: o.parameters ?? {}, accountId, region }));
-  const [firstService] = deployment.services();
-  const [firstFunction] = firstService ? firstService.functions.values() : [];
-  if (!firstService || !firstFunction) throw new Error(`Expected ${o.templatePath} to define at least one function`);
+  if (o.templatePath !== undefined) {
+    deployTemplate(deployment, loadTemplate(o.templatePath, { parameters: o.parameters ?? {}, accountId, region }));
+    if (!firstFunctionOf(deployment)) throw new Error(`Expected ${o.templatePath} to define at least one function`);
+  }
+  const temporaryCodeDir = o.codeDir === undefined ? mkdtempSync(join(tmpdir(), 'fc-emulator-code-')) : undefined;
+  const codeDir = o.codeDir ?? (temporaryCodeDir as string);
+  mkdirSync(codeDir, { recursive: true });
 
   const stats = { invocations: 0, succeeded: 0, failed: 0, retries: 0, timeouts: 0, crashes: 0, instancesStarted: 0 };
   const letters: DeadLetter[] = [];
@@ -230,7 +245,12 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
   };
 
   const queue = createAsyncQueue({
-    run: (job: AsyncJob) => run(job.fn, job.payload, job, 'async', job.attempts),
+    run: (job: AsyncJob) => {
+      // What is deployed now: a retry of an event accepted before an update runs the updated function with its
+      // async config, as on FC (the queue reads the retry budget from job.fn).
+      job.fn = deployment.getFunction(job.fn.serviceName, job.fn.name) ?? job.fn;
+      return run(job.fn, job.payload, job, 'async', job.attempts);
+    },
     retryBaseMs: o.asyncRetryBaseMs ?? 1000,
     random: jitterRandom,
     now: () => performance.now(),
@@ -280,7 +300,11 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
   const server = await startFcHttpServer({
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 0,
-    routes: createFcRoutes(deployment, { invokeAsync, invokeSync }),
+    routes: createFcRoutes(
+      deployment,
+      { invokeAsync, invokeSync },
+      { accountId, region, code: createCodeStore(codeDir) },
+    ),
     authenticate: (request) => {
       const result = verifyFcRequest({
         ...request,
@@ -293,11 +317,12 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
     },
   });
 
-  const functionNamed = (name = firstFunction.name): DeployedFunction => {
-    const fn = firstService.functions.get(name);
+  const functionNamed = (name?: string): DeployedFunction => {
+    const [service] = deployment.services();
+    const fn = name === undefined ? firstFunctionOf(deployment) : service?.functions.get(name);
     if (!fn)
       throw new Error(
-        `Expected a function of service ${firstService.name}, got ${name} (deployed: ${[...firstService.functions.keys()].join(', ')})`,
+        `Expected a function of service ${service?.name ?? '(none deployed)'}, got ${name ?? 'nothing'} (deployed: ${[...(service?.functions.keys() ?? [])].join(', ') || 'none'})`,
       );
     return fn;
   };
@@ -307,8 +332,12 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
     port: server.port,
     accountId,
     region,
-    serviceName: firstService.name,
-    functionName: firstFunction.name,
+    get serviceName() {
+      return deployment.services()[0]?.name ?? '';
+    },
+    get functionName() {
+      return firstFunctionOf(deployment)?.name ?? '';
+    },
     dispatchOssEvent(record) {
       assertOssRecord(record);
       const payload = Buffer.from(JSON.stringify({ events: [record] }));
@@ -348,8 +377,15 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       await server.close();
       await Promise.all([...[...pools.values()].map(({ pool }) => pool.close()), ...retiring]);
       idle.close();
+      if (temporaryCodeDir) rmSync(temporaryCodeDir, { recursive: true, force: true });
     },
   };
+};
+
+const firstFunctionOf = (deployment: Deployment): DeployedFunction | undefined => {
+  const [service] = deployment.services();
+  const [fn] = service ? service.functions.values() : [];
+  return fn;
 };
 
 /** FC's own variables win over the function's, as on FC; PATH so that the code can spawn tools. */

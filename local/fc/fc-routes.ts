@@ -1,11 +1,12 @@
 /**
- * FC 2.0 API routes over the local deployment. Today: InvokeFunction, as `@alicloud/fc2`'s
- * `invokeFunction(service, function, event, headers, qualifier)` calls it. Further routes (services, functions with
- * code zips, triggers, async-invoke-config) belong in this table.
+ * The FC 2.0 API's route table over the local deployment: InvokeFunction, as `@alicloud/fc2`'s
+ * `invokeFunction(service, function, event, headers, qualifier)` calls it, and the management routes `algolib deploy`
+ * uses (services, functions with code zips, triggers, async invoke config; `management-routes.ts`).
  */
 import type { DeployedFunction, Deployment } from './deployment';
 import { errorResponse, FcApiError, type FcRequest, type FcResponse, type FcRoute } from './fc-http';
 import type { FailureKind, InvocationOutcome } from './instance-pool';
+import { createManagementRoutes, type ManagementOptions } from './management-routes';
 
 export const API_VERSION = '2016-08-15';
 
@@ -16,12 +17,13 @@ export type Invoker = {
   invokeSync(fn: DeployedFunction, payload: Buffer, target: InvocationTarget): Promise<InvocationOutcome>;
 };
 
-export const createFcRoutes = (deployment: Deployment, invoker: Invoker): FcRoute[] => [
+export const createFcRoutes = (deployment: Deployment, invoker: Invoker, management: ManagementOptions): FcRoute[] => [
   {
     method: 'POST',
     pattern: `/${API_VERSION}/services/:service/functions/:function/invocations`,
     handle: (request) => invokeFunction(deployment, invoker, request),
   },
+  ...createManagementRoutes(deployment, management),
 ];
 
 const invokeFunction = async (deployment: Deployment, invoker: Invoker, request: FcRequest): Promise<FcResponse> => {

@@ -4,16 +4,44 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { zipCode } from '../../deploy/code-zip';
 import {
   type FcEmulator,
   type FcEmulatorOptions,
   type OssEventRecord,
   startFcEmulator,
 } from '../../local/fc/fc-emulator';
+import { crc64 } from '../../shared/crc64';
 
 // @alicloud/fc2 ships no types: describe the part these tests use.
+/** fc2 parses JSON answers; the fields these tests read. */
+type FcData = {
+  codeChecksum?: string;
+  triggers?: Array<{ triggerName: string }>;
+  [field: string]: unknown;
+};
+type FcResult = Promise<{ headers: Record<string, string>; data: FcData }>;
 type FcClient = {
+  createService(serviceName: string, options?: object): FcResult;
+  getService(serviceName: string): FcResult;
+  updateService(serviceName: string, options: object): FcResult;
+  createFunction(serviceName: string, options: object): FcResult;
+  getFunction(serviceName: string, functionName: string): FcResult;
+  updateFunction(serviceName: string, functionName: string, options: object): FcResult;
+  createTrigger(serviceName: string, functionName: string, options: object): FcResult;
+  getTrigger(serviceName: string, functionName: string, triggerName: string): FcResult;
+  listTriggers(serviceName: string, functionName: string): FcResult;
+  updateTrigger(serviceName: string, functionName: string, triggerName: string, options: object): FcResult;
+  deleteTrigger(serviceName: string, functionName: string, triggerName: string): FcResult;
+  getFunctionAsyncConfig(serviceName: string, functionName: string, qualifier?: string): FcResult;
+  putFunctionAsyncConfig(
+    serviceName: string,
+    functionName: string,
+    qualifier: string | undefined,
+    options: object,
+  ): FcResult;
   invokeFunction(
     serviceName: string,
     functionName: string,
@@ -485,5 +513,256 @@ exports.handler = async (event, context) => {
       endpoint: 'http://127.0.0.1:9',
       timeout: 60,
     });
+  });
+});
+
+describe('FC emulator: management API for @alicloud/fc2', () => {
+  const clientFor = (fc: FcEmulator, accessKeySecret = API_KEY.accessKeySecret) =>
+    new FCClient(fc.accountId, {
+      accessKeyID: API_KEY.accessKeyId,
+      accessKeySecret,
+      region: fc.region,
+      endpoint: fc.endpoint,
+      timeout: 10_000,
+    });
+  const startEmpty = async () => {
+    const emulator = await startFcEmulator({
+      codeDir: join(stateDir, 'code'),
+      apiCredentials: [API_KEY],
+      issueCredentials: () => ({ accessKeyId: 'STS.empty', accessKeySecret: 'sts-secret', securityToken: 'sts-token' }),
+      log: (entry) => logs.push(entry),
+    });
+    running.push(emulator);
+    return emulator;
+  };
+  /** A code folder whose handler answers with `answer` and where it runs from. */
+  const codeZip = (answer: string) => {
+    const dir = mkdtempSync(join(stateDir, 'src-'));
+    writeFileSync(
+      join(dir, 'index.js'),
+      `exports.handler = async () => JSON.stringify({ answer: ${JSON.stringify(answer)}, dir: __dirname, greeting: process.env.GREETING });\n`,
+    );
+    return Buffer.from(zipCode(dir).zip).toString('base64');
+  };
+  const functionOptions = (answer: string) => ({
+    functionName: 'hello',
+    runtime: 'nodejs20',
+    handler: 'index.handler',
+    timeout: 10,
+    memorySize: 128,
+    environmentVariables: { GREETING: 'hi' },
+    code: { zipFile: codeZip(answer) },
+  });
+  const ossTrigger = (name: string, suffix: string, bucket = 'fixtures') => ({
+    triggerName: name,
+    triggerType: 'oss',
+    sourceArn: `acs:oss:cn-shanghai:1234567890123456:${bucket}`,
+    invocationRole: 'acs:ram::1234567890123456:role/oss-invoke',
+    triggerConfig: { events: ['oss:ObjectCreated:PutObject'], filter: { key: { prefix: 'in/', suffix } } },
+  });
+
+  it('starts empty, takes a service and a function from a zip, and runs the unzipped copy', async () => {
+    // Arrange
+    const fc = await startEmpty();
+    const client = clientFor(fc);
+
+    // Act
+    await client.createService('svc', { description: 'd', role: 'acs:ram::1234567890123456:role/fn' });
+    const created = await client.createFunction('svc', functionOptions('one'));
+    const answer = JSON.parse((await client.invokeFunction('svc', 'hello', '{}')).data as string);
+
+    // Assert
+    expect([fc.serviceName, fc.functionName]).toEqual(['svc', 'hello']);
+    expect((await client.getService('svc')).data).toEqual({
+      serviceName: 'svc',
+      description: 'd',
+      role: 'acs:ram::1234567890123456:role/fn',
+      internetAccess: true,
+    });
+    expect(created.data).toMatchObject({
+      functionName: 'hello',
+      runtime: 'nodejs20',
+      timeout: 10,
+      environmentVariables: { GREETING: 'hi' },
+    });
+    expect(created.data.codeChecksum).toBe(crc64(Buffer.from(functionOptions('one').code.zipFile, 'base64')));
+    expect(answer).toEqual({
+      answer: 'one',
+      dir: join(stateDir, 'code', 'svc', 'hello', created.data.codeChecksum ?? ''),
+      greeting: 'hi',
+    });
+  });
+
+  it('updates a function: new code and configuration on fresh instances, triggers and async config kept', async () => {
+    // Arrange
+    const fc = await startEmpty();
+    const client = clientFor(fc);
+    await client.createService('svc');
+    await client.createFunction('svc', functionOptions('one'));
+    await client.createTrigger('svc', 'hello', ossTrigger('uploads', '.json'));
+    await client.putFunctionAsyncConfig('svc', 'hello', undefined, {
+      maxAsyncRetryAttempts: 1,
+      maxAsyncEventAgeInSeconds: 60,
+    });
+    await client.invokeFunction('svc', 'hello', '{}');
+
+    // Act
+    const { functionName: _name, ...update } = functionOptions('two');
+    await client.updateFunction('svc', 'hello', { ...update, environmentVariables: { GREETING: 'hello' } });
+    const answer = JSON.parse((await client.invokeFunction('svc', 'hello', '{}')).data as string);
+
+    // Assert
+    expect(answer).toMatchObject({ answer: 'two', greeting: 'hello' });
+    expect(fc.stats().instancesStarted).toBe(2);
+    expect((await client.listTriggers('svc', 'hello')).data.triggers?.map((t) => t.triggerName)).toEqual(['uploads']);
+    expect((await client.getFunctionAsyncConfig('svc', 'hello')).data).toMatchObject({
+      maxAsyncRetryAttempts: 1,
+      maxAsyncEventAgeInSeconds: 60,
+    });
+  });
+
+  it('routes OSS events to triggers created through the API, and no longer once deleted', async () => {
+    // Arrange
+    const fc = await startEmpty();
+    const client = clientFor(fc);
+    await client.createService('svc');
+    await client.createFunction('svc', functionOptions('one'));
+
+    // Act
+    const created = await client.createTrigger('svc', 'hello', ossTrigger('uploads', '.json'));
+    const matched = fc.dispatchOssEvent(ossRecord('in/a.json'));
+    await client.updateTrigger('svc', 'hello', 'uploads', {
+      triggerConfig: ossTrigger('uploads', '.txt').triggerConfig,
+    });
+    const afterUpdate = [fc.dispatchOssEvent(ossRecord('in/a.json')), fc.dispatchOssEvent(ossRecord('in/a.txt'))];
+    await client.deleteTrigger('svc', 'hello', 'uploads');
+    const afterDelete = fc.dispatchOssEvent(ossRecord('in/a.txt'));
+    await fc.idle();
+
+    // Assert
+    expect(created.data).toEqual({ ...ossTrigger('uploads', '.json'), qualifier: '' });
+    expect([matched, ...afterUpdate, afterDelete]).toEqual([1, 0, 1, 0]);
+    await expect(client.getTrigger('svc', 'hello', 'uploads')).rejects.toMatchObject({ code: 'TriggerNotFound' });
+  });
+
+  it("answers FC's codes for what does not exist or already does", async () => {
+    // Arrange
+    const fc = await startEmpty();
+    const client = clientFor(fc);
+
+    // Act / Assert
+    await expect(client.getService('svc')).rejects.toMatchObject({
+      code: 'ServiceNotFound',
+      message: expect.stringContaining('failed with 404'),
+    });
+    await client.createService('svc');
+    await expect(client.createService('svc')).rejects.toMatchObject({
+      code: 'ServiceAlreadyExists',
+      message: expect.stringContaining('failed with 409'),
+    });
+    await expect(client.getFunction('svc', 'hello')).rejects.toMatchObject({ code: 'FunctionNotFound' });
+    await client.createFunction('svc', functionOptions('one'));
+    await expect(client.createFunction('svc', functionOptions('one'))).rejects.toMatchObject({
+      code: 'FunctionAlreadyExists',
+    });
+    await expect(client.getFunctionAsyncConfig('svc', 'hello')).rejects.toMatchObject({ code: 'AsyncConfigNotExists' });
+    await expect(client.getTrigger('svc', 'hello', 'nope')).rejects.toMatchObject({ code: 'TriggerNotFound' });
+  });
+
+  it.each([
+    [
+      'a runtime the local FC cannot run',
+      () => ({ ...baseFunction(), runtime: 'python3' }),
+      /Expected `Runtime` of svc\/hello to be a Node.js runtime/,
+    ],
+    [
+      'no code',
+      () => ({ ...baseFunction(), code: undefined }),
+      /Expected `code` with a `zipFile` to create a function, got nothing/,
+    ],
+    [
+      'bytes that are not a zip',
+      () => ({ ...baseFunction(), code: { zipFile: Buffer.from('not a zip').toString('base64') } }),
+      /Expected `code.zipFile` to be a base64 zip archive/,
+    ],
+    [
+      'a zip whose entry climbs out of its folder',
+      () => ({
+        ...baseFunction(),
+        code: { zipFile: Buffer.from(zipSync({ '../evil.js': Buffer.from('x') })).toString('base64') },
+      }),
+      /Expected the zip's entries to stay inside the code folder, got "..\/evil.js"/,
+    ],
+    [
+      'a memory size FC does not offer',
+      () => ({ ...baseFunction(), memorySize: 200 }),
+      /Expected `memorySize` to be a multiple of 64 MB, got 200/,
+    ],
+  ])('refuses to create a function with %s (400 InvalidArgument)', async (_case, options, message) => {
+    // Arrange
+    const fc = await startEmpty();
+    const client = clientFor(fc);
+    await client.createService('svc');
+
+    // Act / Assert
+    await expect(client.createFunction('svc', options())).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringMatching(message),
+    });
+    expect(fc.functionName).toBe('');
+  });
+
+  it.each([
+    [
+      'a bucket in another region',
+      () => ({ ...ossTrigger('t', '.json'), sourceArn: 'acs:oss:cn-beijing:1234567890123456:fixtures' }),
+      /Expected `sourceArn` in region cn-shanghai and account 1234567890123456/,
+    ],
+    [
+      'a trigger type it does not model',
+      () => ({ ...ossTrigger('t', '.json'), triggerType: 'timer' }),
+      /Expected `triggerType` to be oss/,
+    ],
+    [
+      'event names that are not OSS events',
+      () => ({ ...ossTrigger('t', '.json'), triggerConfig: { events: ['PutObject'] } }),
+      /Expected `triggerConfig.events` to be a non-empty list/,
+    ],
+    [
+      'a filter that overlaps another trigger',
+      () => ossTrigger('second', '.json'),
+      /Cannot specify overlapping prefix and suffix with same event type/,
+    ],
+  ])('refuses a trigger with %s (400 InvalidArgument)', async (_case, options, message) => {
+    // Arrange
+    const fc = await startEmpty();
+    const client = clientFor(fc);
+    await client.createService('svc');
+    await client.createFunction('svc', functionOptions('one'));
+    await client.createTrigger('svc', 'hello', ossTrigger('first', '.json'));
+
+    // Act / Assert
+    await expect(client.createTrigger('svc', 'hello', options())).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('verifies the signature of management calls as of invocations', async () => {
+    // Arrange
+    const fc = await startEmpty();
+
+    // Act / Assert
+    await expect(clientFor(fc, 'wrong-secret').createService('svc')).rejects.toMatchObject({
+      code: 'SignatureNotMatch',
+    });
+    expect(fc.serviceName).toBe('');
+  });
+
+  const baseFunction = () => ({
+    functionName: 'hello',
+    runtime: 'nodejs20',
+    handler: 'index.handler',
+    code: { zipFile: codeZip('x') } as { zipFile: string } | undefined,
   });
 });
