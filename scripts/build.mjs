@@ -2,21 +2,12 @@
 
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
-
-const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  logLevel: 'warning',
-  // ali-oss requires proxy-agent only when a proxy option is set; it is not installed and never used here.
-  external: ['proxy-agent'],
-  legalComments: 'none',
-};
+import { commonOptions, registerBuilds } from './register-bundle.mjs';
 
 await Promise.all([
-  build({ ...common, entryPoints: ['functions/register/index.ts'], outfile: 'dist/register/index.js', minify: true }),
-  build({ ...common, entryPoints: ['cli/index.ts'], outfile: 'dist/cli/index.js', sourcemap: 'linked' }),
+  // The function's options live in register-bundle.mjs, where the bench builds its variants from too.
+  ...registerBuilds('dist/register').map((options) => build(options)),
+  build({ ...commonOptions, entryPoints: ['cli/index.ts'], outfile: 'dist/cli/index.js', sourcemap: 'linked' }),
 ]);
 // FC unpacks CodeUri as the code root: mark it CommonJS whatever a parent package.json says.
 mkdirSync('dist/register', { recursive: true });
@@ -25,5 +16,5 @@ writeFileSync('dist/register/package.json', '{ "type": "commonjs" }\n');
 copyFileSync('local/fc/instance-runner.cjs', 'dist/cli/instance-runner.cjs');
 const kib = (file) => `${(statSync(file).size / 1024).toFixed(0)} KiB`;
 console.log(
-  `built dist/register/index.js (${kib('dist/register/index.js')}), dist/cli/index.js (${kib('dist/cli/index.js')})`,
+  `built dist/register/index.js (${kib('dist/register/index.js')}, + iconv-lite.js ${kib('dist/register/iconv-lite.js')}), dist/cli/index.js (${kib('dist/cli/index.js')})`,
 );

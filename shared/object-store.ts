@@ -91,26 +91,31 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
     bucket: options.bucket,
     accessKeyId: initial.accessKeyId,
     accessKeySecret: initial.accessKeySecret,
+    // STS: the credentials are swapped in before every request (`useCurrentCredentials`), not by ali-oss's own
+    // refreshSTSToken hook, which would run an async refresh, reformat the keys and check them on every request. An
+    // interval that never elapses keeps ali-oss from warning that no refresh is configured.
     ...(initial.securityToken
-      ? {
-          stsToken: initial.securityToken,
-          // Interval 0: take the context's current credentials at every request (a property read, no I/O).
-          refreshSTSTokenInterval: 0,
-          refreshSTSToken: async () => {
-            const current = options.credentials();
-            return {
-              accessKeyId: current.accessKeyId,
-              accessKeySecret: current.accessKeySecret,
-              stsToken: current.securityToken ?? '',
-            };
-          },
-        }
+      ? { stsToken: initial.securityToken, refreshSTSTokenInterval: Number.MAX_SAFE_INTEGER }
       : {}),
     authorizationV4: true,
     timeout: options.timeoutMs,
   });
+  // ali-oss signs every request with these fields (its own refresh hook assigns the same ones).
+  const signing = (
+    client as unknown as { options: { accessKeyId: string; accessKeySecret: string; stsToken?: string } }
+  ).options;
+  /** Takes the context's current credentials (a property read and three comparisons, no I/O). */
+  const useCurrentCredentials = () => {
+    if (!initial.securityToken) return;
+    const current = options.credentials();
+    const token = current.securityToken ?? '';
+    if (signing.accessKeyId !== current.accessKeyId) signing.accessKeyId = current.accessKeyId;
+    if (signing.accessKeySecret !== current.accessKeySecret) signing.accessKeySecret = current.accessKeySecret;
+    if (signing.stsToken !== token) signing.stsToken = token;
+  };
 
   const call = async <T>(operation: string, key: string, run: () => Promise<T>): Promise<T> => {
+    useCurrentCredentials();
     try {
       return await run();
     } catch (error) {
@@ -138,7 +143,9 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
       call('GetObject', key, async () => {
         try {
           const { res, content } = await client.get(key, { headers: { Range: `bytes=0-${maxBytes}` } });
-          const bytes = new Uint8Array(content as Buffer);
+          const buffer = content as Buffer;
+          // A view, not a copy: the bytes are only parsed.
+          const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
           return { bytes, size: totalSize(res.headers, bytes.byteLength), etag: unquote(header(res.headers, 'etag')) };
         } catch (error) {
           if (isNotFound(error)) return undefined;

@@ -37,7 +37,7 @@
  * - Allow rules are prefix lists, not RAM policies: a listing needs its `prefix` to lie under a readable prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -121,6 +121,8 @@ const ACCESS: Record<EmulatedOperation, Access> = {
 };
 
 const DEFAULT_ACCOUNT_ID = '1000000000000000';
+/** Bodies up to this size are read in one synchronous call and sent whole; larger ones are streamed. */
+const SMALL_BODY_BYTES = 64 * 1024;
 
 /**
  * Starts the emulator.
@@ -230,7 +232,25 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
       res.end(payload);
       return;
     }
-    res.writeHead(response.status, { ...response.headers, 'Content-Length': String(body.end - body.start + 1) });
+    const length = body.end - body.start + 1;
+    res.writeHead(response.status, { ...response.headers, 'Content-Length': String(length) });
+    if (length <= SMALL_BODY_BYTES) {
+      // Manifests, statuses and claims: one read, instead of a read stream's round trips through the thread pool.
+      const bytes = Buffer.allocUnsafe(Math.max(length, 0));
+      let read = 0;
+      try {
+        while (read < length) {
+          const n = readSync(body.fd, bytes, read, length - read, body.start + read);
+          if (n === 0) break;
+          read += n;
+        }
+      } finally {
+        closeSync(body.fd);
+      }
+      bytesServed += read;
+      res.end(bytes.subarray(0, read));
+      return;
+    }
     const stream = createReadStream('', { fd: body.fd, start: body.start, end: body.end });
     stream.on('data', (chunk) => {
       bytesServed += chunk.length;

@@ -259,15 +259,25 @@ const v4CanonicalQuery = (rawQuery: string) =>
     .map(([name, value]) => (value === '' ? name : `${name}=${value}`))
     .join('&');
 
+/** Derived signing keys by secret and scope: four of a request's five HMACs, the same for a key all day. */
+const signingKeys = new Map<string, Buffer>();
+const SIGNING_KEYS_KEPT = 1024;
+
 const v4Signature = (
   secret: string,
   scope: Pick<V4Authorization, 'date' | 'region' | 'product'>,
   stringToSign: string,
 ) => {
-  const signingKey = [scope.date, scope.region, scope.product, 'aliyun_v4_request'].reduce<Buffer | string>(
-    (key, part) => createHmac('sha256', key).update(part, 'utf8').digest(),
-    `aliyun_v4${secret}`,
-  );
+  const cacheKey = [secret, scope.date, scope.region, scope.product].join('\n');
+  let signingKey = signingKeys.get(cacheKey);
+  if (!signingKey) {
+    signingKey = [scope.date, scope.region, scope.product, 'aliyun_v4_request'].reduce<Buffer | string>(
+      (key, part) => createHmac('sha256', key).update(part, 'utf8').digest(),
+      `aliyun_v4${secret}`,
+    ) as Buffer;
+    if (signingKeys.size >= SIGNING_KEYS_KEPT) signingKeys.clear();
+    signingKeys.set(cacheKey, signingKey);
+  }
   return createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest('hex');
 };
 

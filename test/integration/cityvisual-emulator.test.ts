@@ -527,6 +527,8 @@ describe('CityVisual emulator', () => {
         target.libraries(),
         logs,
         await readFile(join(dataDir, 'cityvisual-algolibs.json'), 'utf8'),
+        // The changes since the table file was written (the library created above is there).
+        await readFile(join(dataDir, 'cityvisual-algolibs.journal'), 'utf8'),
       ]);
 
       // Assert
