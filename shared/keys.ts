@@ -53,4 +53,14 @@ export const statusKeyOf = (packageKey: string, statusPrefix: string): string =>
  * ```
  */
 export const claimKeyOf = (name: string, generation: number, statusPrefix: string): string =>
-  `${statusPrefix}.claims/${name}/${String(generation).padStart(6, '0')}.json`;
+  `${claimsPrefixOf(statusPrefix)}${name}/${String(generation).padStart(6, '0')}.json`;
+
+/**
+ * The folder of every name claim; no status document may fall in it.
+ *
+ * @example
+ * ```ts
+ * claimsPrefixOf('status/'); // 'status/.claims/'
+ * ```
+ */
+export const claimsPrefixOf = (statusPrefix: string): string => `${statusPrefix}.claims/`;

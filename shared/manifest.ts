@@ -10,9 +10,16 @@ import type { StatusError } from './status.ts';
 export const MANIFEST_MAX_BYTES = 256 * 1024;
 const TEXT_MAX_BYTES = 64 * 1024;
 
+/** A short rendering of an input for a message; never throws, however deep the input is nested. */
 const show = (input: unknown): string => {
   if (input === undefined) return 'nothing';
-  const json = JSON.stringify(input);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(input);
+  } catch {
+    // Nested deeper than the stack allows (JSON.parse takes 100,000 levels, JSON.stringify does not).
+    return Array.isArray(input) ? 'a deeply nested array' : 'a deeply nested object';
+  }
   if (json === undefined) return typeof input;
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 };
@@ -98,7 +105,8 @@ const PackageSchema = z
         .min(1, expected('a positive integer (bytes)'))
         .max(Number.MAX_SAFE_INTEGER, expected('a safe integer')),
       crc64: pattern(CRC64, 'a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma)')
-        .refine((value) => BigInt(value) <= UINT64_MAX, expected('at most 18446744073709551615'))
+        // zod runs a refinement even when the pattern failed: BigInt('abc') would throw out of the parser.
+        .refine((value) => !CRC64.test(value) || BigInt(value) <= UINT64_MAX, expected('at most 18446744073709551615'))
         .optional(),
       sha256: pattern(SHA256, '64 lowercase hex digits').optional(),
     },
@@ -149,7 +157,29 @@ export type ObjectConfig = Manifest['objects'][number];
 
 export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; errors: StatusError[] };
 
-const pathOf = (path: PropertyKey[]): string => path.map(String).join('.');
+/**
+ * Errors kept per manifest. A hostile manifest of 200 KiB can carry 20,000 unknown keys; one error each would make a
+ * 2 MB status document (more than the pipeline reads back, more than webhook receivers take).
+ */
+const MAX_ERRORS = 20;
+/** Longest key shown in a path (an unknown key can be as long as the manifest). */
+const MAX_KEY_CHARS = 64;
+
+const segment = (key: PropertyKey): string => {
+  const text = String(key);
+  return text.length > MAX_KEY_CHARS ? `${text.slice(0, MAX_KEY_CHARS - 1)}…` : text;
+};
+
+const pathOf = (path: readonly PropertyKey[]): string => path.map(segment).join('.');
+
+/** The first `MAX_ERRORS` errors; the last one kept says how many more there were. */
+const capped = (errors: StatusError[]): StatusError[] => {
+  if (errors.length <= MAX_ERRORS) return errors;
+  const kept = errors.slice(0, MAX_ERRORS);
+  const last = kept[MAX_ERRORS - 1] as StatusError;
+  kept[MAX_ERRORS - 1] = { ...last, message: `${last.message} (and ${errors.length - MAX_ERRORS} more errors)` };
+  return kept;
+};
 
 const formatIssue = (issue: z.core.$ZodIssue): StatusError[] => {
   if (issue.code === 'unrecognized_keys') {
@@ -165,10 +195,46 @@ const formatIssue = (issue: z.core.$ZodIssue): StatusError[] => {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+type Frame = { keys: Set<string>; key: string; expectKey: boolean } | { index: number };
+
+/**
+ * The path of the first key that appears twice in one object of `text` (valid JSON), or `undefined`. `JSON.parse`
+ * keeps the last value silently while other parsers keep the first, so such a manifest means different things to
+ * different readers. One pass with an explicit stack: linear, and deep nesting cannot overflow the call stack.
+ */
+const duplicateKeyPath = (text: string): string | undefined => {
+  const stack: Frame[] = [];
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    const top = stack.at(-1);
+    if (char === '"') {
+      const start = i;
+      for (i += 1; i < text.length && text[i] !== '"'; i += 1) if (text[i] === '\\') i += 1;
+      if (!top || !('keys' in top) || !top.expectKey) continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      if (top.keys.has(key)) {
+        const parents = stack.slice(0, -1).map((frame) => ('keys' in frame ? frame.key : String(frame.index)));
+        return pathOf([...parents, key]);
+      }
+      top.keys.add(key);
+      top.key = key;
+      top.expectKey = false;
+    } else if (char === '{') stack.push({ keys: new Set(), key: '', expectKey: true });
+    else if (char === '[') stack.push({ index: 0 });
+    else if (char === '}' || char === ']') stack.pop();
+    else if (char === ',' && top) {
+      if ('keys' in top) top.expectKey = true;
+      else top.index += 1;
+    }
+  }
+  return undefined;
+};
+
 const invalid = (message: string): ManifestResult => ({ ok: false, errors: [{ code: 'MANIFEST_INVALID', message }] });
 
 /**
- * Parses an untrusted manifest: size cap, UTF-8 (a leading BOM is allowed), JSON, then the strict v1 schema.
+ * Parses an untrusted manifest: size cap, UTF-8 (a leading BOM is allowed), JSON without repeated keys, then the
+ * strict v1 schema.
  * Every error carries its JSON path (`objects.0.fields.2.name`).
  *
  * @example
@@ -202,9 +268,22 @@ export const parseManifest = (bytes: Uint8Array): ManifestResult => {
   } catch (error) {
     return invalid(`Expected the manifest to be JSON: ${(error as Error).message}`);
   }
+  const repeated = duplicateKeyPath(text);
+  if (repeated !== undefined) {
+    return {
+      ok: false,
+      errors: [
+        {
+          code: 'MANIFEST_INVALID',
+          path: repeated,
+          message: `Expected \`${repeated}\` once, got it twice: JSON readers disagree on which value counts`,
+        },
+      ],
+    };
+  }
   const result = ManifestSchema.safeParse(json);
   if (result.success) return { ok: true, manifest: result.data };
-  return { ok: false, errors: result.error.issues.flatMap(formatIssue) };
+  return { ok: false, errors: capped(result.error.issues.flatMap(formatIssue)) };
 };
 
 /** The JSON Schema shipped in `schema/manifest-v1.schema.json`, generated from `ManifestSchema`. */

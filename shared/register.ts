@@ -8,7 +8,7 @@
 import type { AlgoLibRegistry } from './cityvisual.ts';
 import type { Config } from './config.ts';
 import { DeadlineError, RemoteError } from './errors.ts';
-import { pairOf, statusKeyOf } from './keys.ts';
+import { claimsPrefixOf, pairOf, statusKeyOf } from './keys.ts';
 import type { Logger } from './log.ts';
 import { algoLibParameters, MANIFEST_MAX_BYTES, type Manifest, parseManifest } from './manifest.ts';
 import { acquireNameClaim, type ClaimOutcome, readStatus } from './name-claim.ts';
@@ -58,7 +58,12 @@ const ignoreReason = (config: Config, event: ObjectEvent): string | undefined =>
   if (event.key.startsWith(config.statusPrefix)) return 'key is under the status prefix (written by the pipeline)';
   if (!COMPLETING_EVENTS.has(event.eventName)) return `event ${event.eventName} does not complete an object`;
   if (event.bucket !== config.bucket) return `bucket ${event.bucket} is not the configured bucket`;
-  if (!pairOf(event.key, config.packagePrefix)) return 'key is not a package or manifest under the package prefix';
+  const pair = pairOf(event.key, config.packagePrefix);
+  if (!pair) return 'key is not a package or manifest under the package prefix';
+  // With an empty package prefix a package can be named like a claim (`.claims/face/000000.tar.gz`): its status
+  // document would land on the claim of `face` and block (or forge) that name.
+  if (statusKeyOf(pair.packageKey, config.statusPrefix).startsWith(claimsPrefixOf(config.statusPrefix)))
+    return 'its status document would fall among the name claims';
   return undefined;
 };
 

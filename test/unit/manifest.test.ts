@@ -193,6 +193,108 @@ describe('parseManifest', () => {
     expect(result.ok).toBe(true);
   });
 
+  it.each([
+    ['at the top', (json: string) => `${json.slice(0, -1)},"capacity":10000}`, 'capacity'],
+    ['spelled with an escape', (json: string) => `${json.slice(0, -1)},"c\\u0061pacity":10000}`, 'capacity'],
+    [
+      'inside a field of an object config',
+      (json: string) => json.replace('"type":"string"', '"type":"string","type":"long"'),
+      'objects.0.fields.0.type',
+    ],
+    [
+      'in the second of two fields',
+      (json: string) => json.replace('"name":"fileId"', '"name":"fileId","name":"fileId"'),
+      'objects.0.fields.1.name',
+    ],
+  ])('rejects a manifest whose raw JSON repeats a key %s (soak seed 1, pair 79)', (_case, edit, path) => {
+    // Arrange: JSON.parse keeps the last value; another reader may keep the first.
+    const json = edit(JSON.stringify(validManifest()));
+
+    // Act
+    const errors = errorsOf(json);
+
+    // Assert
+    expect(errors).toEqual([
+      {
+        code: 'MANIFEST_INVALID',
+        path,
+        message: `Expected \`${path}\` once, got it twice: JSON readers disagree on which value counts`,
+      },
+    ]);
+  });
+
+  it('accepts the same key in different objects and key-like strings in values', () => {
+    // Arrange: every field has a `name`; a value that looks like a key is not one.
+    const manifest = validManifest({ text: '{"name":"a","name":"b"}', $schema: 'x","name":"y' });
+
+    // Act
+    const result = parseManifest(bytes(manifest));
+
+    // Assert
+    expect(result.ok).toBe(true);
+  });
+
+  it.each(['abc', '1.5', 'ffffffffffffffff', '-1'])(
+    'rejects the CRC-64 %j at its path instead of throwing from the parser (fuzz seed 20261129)',
+    (crc64) => {
+      // Arrange: the range check ran BigInt() on what the pattern had already refused.
+      const manifest = validManifest({ package: { size: 3, crc64 } });
+
+      // Act
+      const errors = errorsOf(manifest);
+
+      // Assert
+      expect(errors).toEqual([
+        {
+          code: 'MANIFEST_INVALID',
+          path: 'package.crc64',
+          message: `Expected \`package.crc64\` to be a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma), got ${JSON.stringify(crc64)}`,
+        },
+      ]);
+    },
+  );
+
+  it.each([
+    ['an array', '['.repeat(100_000) + ']'.repeat(100_000), 'a deeply nested array'],
+    ['an object', `${'{"a":'.repeat(40_000)}0${'}'.repeat(40_000)}`, 'a deeply nested object'],
+  ])(
+    'rejects %s nested 40,000+ deep at its path instead of overflowing the stack (fuzz seed 20261129)',
+    (_case, nested, shown) => {
+      // Arrange: JSON.parse takes it; rendering it for the message with JSON.stringify threw RangeError.
+      const json = JSON.stringify(validManifest()).replace('"capacity":30', `"capacity":${nested}`);
+
+      // Act
+      const errors = errorsOf(json);
+
+      // Assert
+      expect(errors).toEqual([
+        {
+          code: 'MANIFEST_INVALID',
+          path: 'capacity',
+          message: `Expected \`capacity\` to be an integer from 1 to 10000, got ${shown}`,
+        },
+      ]);
+    },
+  );
+
+  it('lists at most 20 errors and shortens keys longer than 64 characters in paths', () => {
+    // Arrange
+    const manifest: Record<string, unknown> = validManifest({ ['x'.repeat(100_000)]: 1 });
+    for (let i = 0; i < 100; i += 1) manifest[`k${i}`] = 0;
+
+    // Act
+    const errors = errorsOf(manifest);
+
+    // Assert
+    expect(errors).toHaveLength(20);
+    expect(errors[0]).toEqual({
+      code: 'MANIFEST_INVALID',
+      path: `${'x'.repeat(63)}…`,
+      message: `Expected no key \`${'x'.repeat(63)}…\`: manifest v1 does not define it`,
+    });
+    expect(errors[19]?.message).toBe('Expected no key `k18`: manifest v1 does not define it (and 81 more errors)');
+  });
+
   it('rejects a manifest over 256 KiB before parsing it', () => {
     // Arrange
     const big = Buffer.alloc(MANIFEST_MAX_BYTES + 1, 0x20);

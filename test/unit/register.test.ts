@@ -439,6 +439,27 @@ describe('registerObject', () => {
     expect(t.store.bytesRead).toBe(256 * 1024 + 1);
   });
 
+  it('keeps the rejection of a manifest with 20,000 unknown keys small enough to read back, and notifies once (fuzz: status amplification)', async () => {
+    // Arrange: 200 KiB of unknown keys made a 2 MB status document, which the pipeline's 64 KiB read could not parse
+    // back (so every re-delivery re-sent the webhook) and which webhook receivers refuse (413).
+    const t = createTestDeps();
+    const manifest: Record<string, unknown> = validManifest();
+    for (let i = 0; i < 20_000; i += 1) manifest[`k${i}`] = 0;
+    uploadPair(t, manifest);
+    await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
+
+    // Act
+    const again = await registerObject(t.deps, objectEvent(PACKAGE_KEY), t.invocation('req-2'));
+
+    // Assert
+    expect(t.store.objects.get(STATUS_KEY)?.bytes.length).toBeLessThan(16 * 1024);
+    expect(statusOf(t)).toMatchObject({ state: 'REJECTED', errors: expect.arrayContaining([]) });
+    expect(statusOf(t)?.errors).toHaveLength(20);
+    expect(statusOf(t)?.errors.at(-1)?.message).toMatch(/\(and 19980 more errors\)$/);
+    expect(again.outcome).toBe('unchanged');
+    expect(t.notifier.sent).toHaveLength(1);
+  });
+
   it('does not re-send the webhook of a rejection delivered twice', async () => {
     // Arrange
     const t = createTestDeps();
@@ -487,6 +508,23 @@ describe('registerObject', () => {
     expect(result.outcome).toBe('ignored');
     expect(t.lines.filter((line) => line.includes('"step":"event.ignored"'))).toHaveLength(1);
     expect(t.store.calls).toEqual({ head: 0, getBytes: 0, sha256: 0, putIfAbsent: 0, put: 0 });
+  });
+
+  it('ignores a package named like a name claim under an empty package prefix, so it cannot block the name (fuzz: claim collision)', async () => {
+    // Arrange: `.claims/face/000000.tar.gz` has the status key `status/.claims/face/000000.json`, the claim of `face`.
+    const t = createTestDeps({ PACKAGE_PREFIX: '' });
+    t.store.upload('.claims/face/000000.tar.gz', PACKAGE_BYTES);
+    t.store.upload('.claims/face/000000.manifest.json', JSON.stringify(validManifest({ name: 'squatter' })));
+    uploadPair(t);
+
+    // Act
+    const squat = await registerObject(t.deps, objectEvent('.claims/face/000000.manifest.json'), t.invocation('req-1'));
+    await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-2'));
+
+    // Assert
+    expect(squat).toEqual({ outcome: 'ignored', reason: 'its status document would fall among the name claims' });
+    expect(statusOf(t)).toMatchObject({ state: 'REGISTERED', name: 'face', created: true });
+    expect(t.store.json('status/.claims/face/000000.json')).toMatchObject({ owner: 'req-2', name: 'face' });
   });
 
   it('registers a pair whose keys hold spaces, plus signs, percent signs and CJK characters', async () => {
