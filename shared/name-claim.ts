@@ -110,11 +110,13 @@ export const acquireNameClaim = async (
     const key = claimKeyOf(request.name, generation, request.statusPrefix);
     if (await store.putIfAbsent(key, JSON.stringify(body))) return { kind: 'owner', generation };
     const claim = await readJson<NameClaim>(store, key);
-    // Our own earlier write that answered with an error on the wire but landed.
-    if (claim?.owner === request.owner) return { kind: 'owner', generation };
     if (!claim) continue;
     const holderStatusKey = statusKeyOf(claim.package.key, request.statusPrefix);
     const verdict = judgeHolder(claim, await readStatus(store, holderStatusKey), request);
+    // Our own claim: a write that answered with an error on the wire but landed, or FC retrying our request id after
+    // the instance died. If that earlier run already reached the answer, keep it; otherwise carry on as the owner.
+    if (claim.owner === request.owner)
+      return verdict && verdict !== 'released' ? verdict : { kind: 'owner', generation };
     if (verdict === 'released') continue;
     if (verdict) return verdict;
     const expiresAt = Date.parse(claim.expiresAt);

@@ -206,6 +206,25 @@ describe('registerObject', () => {
     expect(t.clock.now() - before).toBe(0);
   });
 
+  it('makes no CreateAlgoLib call when FC retries a request whose first run wrote REGISTERED before dying', async () => {
+    // Arrange: the instance is killed after the status write, during the webhooks (found by the soak: 1,465 of
+    // 11,514 CreateAlgoLib calls were such retries, each answered Duplicate).
+    const t = createTestDeps();
+    uploadPair(t);
+    await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
+    const createsBefore = t.registry.calls.create;
+
+    // Act
+    const result = await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
+
+    // Assert
+    expect(t.registry.calls.create).toBe(createsBefore);
+    expect(result).toMatchObject({
+      outcome: 'unchanged',
+      status: { state: 'REGISTERED', algoLibId: '36', created: true },
+    });
+  });
+
   it('resolves InvalidName.Duplicate to the existing library when version and path match', async () => {
     // Arrange: "create, then drop the connection", then a retry that hears Duplicate.
     const t = createTestDeps();
