@@ -48,10 +48,13 @@ export const createLogger = (
   sink: LogSink = (line) => process.stdout.write(`${line}\n`),
 ): Logger => {
   const write = (level: string, step: string, fields: LogFields = {}) => {
-    const line = JSON.stringify({ time: new Date().toISOString(), level, ...base, step, ...fields }, (_key, value) =>
-      value instanceof Error ? { name: value.name, message: value.message } : value,
-    );
-    sink(scrub(line, secrets()));
+    const entry: LogFields = { time: new Date().toISOString(), level, ...base, step, ...fields };
+    // Errors are fields, never nested deeper; converting them here spares JSON.stringify a replacer call per value.
+    for (const key in fields) {
+      const value = entry[key];
+      if (value instanceof Error) entry[key] = { name: value.name, message: value.message };
+    }
+    sink(scrub(JSON.stringify(entry), secrets()));
   };
   return {
     info: (step, fields) => write('info', step, fields),
