@@ -7,7 +7,14 @@ import { commonOptions, registerBuilds } from './register-bundle.mjs';
 await Promise.all([
   // The function's options live in register-bundle.mjs, where the bench builds its variants from too.
   ...registerBuilds('dist/register').map((options) => build(options)),
-  build({ ...commonOptions, entryPoints: ['cli/index.ts'], outfile: 'dist/cli/index.js', sourcemap: 'linked' }),
+  build({
+    ...commonOptions,
+    entryPoints: ['cli/index.ts'],
+    outfile: 'dist/cli/index.js',
+    sourcemap: 'linked',
+    // The FC emulator falls back to __dirname when import.meta.url is empty, as it is in this CommonJS bundle.
+    logOverride: { 'empty-import-meta': 'silent' },
+  }),
 ]);
 // FC unpacks CodeUri as the code root: mark it CommonJS whatever a parent package.json says.
 mkdirSync('dist/register', { recursive: true });
