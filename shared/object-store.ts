@@ -10,16 +10,39 @@ export type ObjectInfo = { size: number; etag: string; crc64: string | undefined
 
 export type ObjectBytes = { bytes: Uint8Array; size: number; etag: string };
 
+/** Per-call limits: a request never waits past the invocation's deadline. */
+export type CallLimits = { timeoutMs?: number };
+
 export type ObjectStore = {
   /** Size, ETag and CRC-64 from a HEAD; `undefined` when the object does not exist. */
-  head(key: string): Promise<ObjectInfo | undefined>;
+  head(key: string, limits?: CallLimits): Promise<ObjectInfo | undefined>;
   /** The first `maxBytes + 1` bytes at most (so "too large" is detectable without reading more) and the full size. */
-  getBytes(key: string, maxBytes: number): Promise<ObjectBytes | undefined>;
+  getBytes(key: string, maxBytes: number, limits?: CallLimits): Promise<ObjectBytes | undefined>;
   /** SHA-256 (hex) of the whole object, streamed; `undefined` when the object does not exist. */
-  sha256(key: string): Promise<{ sha256: string; size: number } | undefined>;
+  sha256(key: string, limits?: CallLimits): Promise<{ sha256: string; size: number } | undefined>;
   /** Writes only if nothing is at `key` (`x-oss-forbid-overwrite`); `false` when something already was. */
-  putIfAbsent(key: string, body: string): Promise<boolean>;
-  put(key: string, body: string): Promise<void>;
+  putIfAbsent(key: string, body: string, limits?: CallLimits): Promise<boolean>;
+  put(key: string, body: string, limits?: CallLimits): Promise<void>;
+};
+
+/**
+ * The same store with every call's timeout capped by the time left (`remainingMs()`, read per call), so a slow OSS
+ * answer cannot hold an invocation past its FC deadline. Made per invocation: the wrapped store is shared.
+ *
+ * @example
+ * ```ts
+ * const packages = boundedBy(deps.packages, () => hardDeadline - Date.now(), config.ossTimeoutMs);
+ * ```
+ */
+export const boundedBy = (store: ObjectStore, remainingMs: () => number, capMs: number): ObjectStore => {
+  const now = (): CallLimits => ({ timeoutMs: Math.max(1, Math.min(capMs, remainingMs())) });
+  return {
+    head: (key) => store.head(key, now()),
+    getBytes: (key, maxBytes) => store.getBytes(key, maxBytes, now()),
+    sha256: (key) => store.sha256(key, now()),
+    putIfAbsent: (key, body) => store.putIfAbsent(key, body, now()),
+    put: (key, body) => store.put(key, body, now()),
+  };
 };
 
 export type Credentials = { accessKeyId: string; accessKeySecret: string; securityToken?: string | undefined };
@@ -64,6 +87,10 @@ const header = (headers: unknown, name: string): string | undefined => {
   const value = (headers as Record<string, string | string[] | undefined>)[name];
   return Array.isArray(value) ? value[0] : value;
 };
+
+/** ali-oss takes a per-request `timeout` over the client's. */
+const timeoutOf = (limits: CallLimits | undefined) =>
+  limits?.timeoutMs === undefined ? {} : { timeout: limits.timeoutMs };
 
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
@@ -124,10 +151,10 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
   };
 
   return {
-    head: (key) =>
+    head: (key, limits) =>
       call('HeadObject', key, async () => {
         try {
-          const { res } = await client.head(key);
+          const { res } = await client.head(key, timeoutOf(limits));
           return {
             size: Number(header(res.headers, 'content-length')),
             etag: unquote(header(res.headers, 'etag')),
@@ -139,10 +166,13 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
         }
       }),
 
-    getBytes: (key, maxBytes) =>
+    getBytes: (key, maxBytes, limits) =>
       call('GetObject', key, async () => {
         try {
-          const { res, content } = await client.get(key, { headers: { Range: `bytes=0-${maxBytes}` } });
+          const { res, content } = await client.get(key, {
+            headers: { Range: `bytes=0-${maxBytes}` },
+            ...timeoutOf(limits),
+          });
           const buffer = content as Buffer;
           // A view, not a copy: the bytes are only parsed.
           const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -153,11 +183,11 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
         }
       }),
 
-    sha256: (key) =>
+    sha256: (key, limits) =>
       call('GetObject', key, async () => {
         let result: Awaited<ReturnType<typeof client.getStream>>;
         try {
-          result = await client.getStream(key);
+          result = await client.getStream(key, timeoutOf(limits));
         } catch (error) {
           if (isNotFound(error)) return undefined;
           throw error;
@@ -171,11 +201,12 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
         return { sha256: hash.digest('hex'), size };
       }),
 
-    putIfAbsent: (key, body) =>
+    putIfAbsent: (key, body, limits) =>
       call('PutObject', key, async () => {
         try {
           await client.put(key, Buffer.from(body), {
             headers: { 'x-oss-forbid-overwrite': 'true' },
+            ...timeoutOf(limits),
             mime: 'application/json',
           });
           return true;
@@ -185,9 +216,9 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
         }
       }),
 
-    put: (key, body) =>
+    put: (key, body, limits) =>
       call('PutObject', key, async () => {
-        await client.put(key, Buffer.from(body), { mime: 'application/json' });
+        await client.put(key, Buffer.from(body), { mime: 'application/json', ...timeoutOf(limits) });
       }),
   };
 };

@@ -12,7 +12,7 @@ import { claimsPrefixOf, pairOf, statusKeyOf } from './keys.ts';
 import type { Logger } from './log.ts';
 import { algoLibParameters, MANIFEST_MAX_BYTES, type Manifest, parseManifest } from './manifest.ts';
 import { acquireNameClaim, type ClaimOutcome, readStatus } from './name-claim.ts';
-import type { ObjectBytes, ObjectInfo, ObjectStore } from './object-store.ts';
+import { boundedBy, type ObjectBytes, type ObjectInfo, type ObjectStore } from './object-store.ts';
 import { COMPLETING_EVENTS, type ObjectEvent } from './oss-event.ts';
 import { type Deadline, withRetry } from './retry.ts';
 import type { StatusDocument, StatusError } from './status.ts';
@@ -52,6 +52,9 @@ type Pair = {
   manifestKey: string;
   statusKey: string;
 };
+
+/** The last second before FC's timeout is nobody's: a request still running then would be cut off by the kill. */
+const RESERVE_FOR_LAST_WRITE_MS = 1_000;
 
 /** Why an event is not ours to act on, or `undefined` when it is. */
 const ignoreReason = (config: Config, event: ObjectEvent): string | undefined => {
@@ -96,7 +99,14 @@ export const registerObject = async (
   const keys = pairOf(event.key, config.packagePrefix) as NonNullable<ReturnType<typeof pairOf>>;
   const pair: Pair = { bucket: event.bucket, ...keys, statusKey: statusKeyOf(keys.packageKey, config.statusPrefix) };
   const log = deps.log.child({ key: event.key });
-  const run = new Registration(deps, pair, invocation, log);
+  // No OSS call may wait past the moment this invocation must have written its answer.
+  const remainingMs = () => invocation.hardDeadline - RESERVE_FOR_LAST_WRITE_MS - deps.now();
+  const bounded = {
+    ...deps,
+    packages: boundedBy(deps.packages, remainingMs, config.ossTimeoutMs),
+    statuses: boundedBy(deps.statuses, remainingMs, config.ossTimeoutMs),
+  };
+  const run = new Registration(bounded, pair, invocation, log);
   return run.execute(keys.half);
 };
 
@@ -456,12 +466,12 @@ class Registration {
 
   /** Webhooks may use the reserve too, but leave the final status write a second of its own. */
   private notifyDeadline(): Deadline {
-    const at = this.invocation.hardDeadline - 2_000;
+    const at = this.invocation.hardDeadline - 2 * RESERVE_FOR_LAST_WRITE_MS;
     return { at, remaining: () => at - this.deps.now() };
   }
 
   private reserveDeadline(): Deadline {
-    const at = this.invocation.hardDeadline - 1_000;
+    const at = this.invocation.hardDeadline - RESERVE_FOR_LAST_WRITE_MS;
     return { at, remaining: () => at - this.deps.now() };
   }
 }

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { crc64 } from '../../shared/crc64.ts';
 import { RemoteError } from '../../shared/errors.ts';
-import type { ObjectStore } from '../../shared/object-store.ts';
+import type { CallLimits, ObjectStore } from '../../shared/object-store.ts';
 
 type Stored = { bytes: Buffer; etag: string; crc64: string | undefined };
 type Operation = 'head' | 'getBytes' | 'sha256' | 'putIfAbsent' | 'put';
@@ -12,6 +12,8 @@ export type MemoryStore = ObjectStore & {
   calls: Record<Operation, number>;
   /** Bytes of object bodies handed out (manifest reads and SHA-256 streams). */
   bytesRead: number;
+  /** The timeout every call was given, in call order. */
+  timeouts: Array<number | undefined>;
   /** Stores an object as a publisher's upload would; `crc64: false` leaves the CRC header out (some multipart objects). */
   upload(key: string, body: string | Buffer, options?: { crc64?: boolean }): void;
   json<T>(key: string): T | undefined;
@@ -28,8 +30,9 @@ export const createMemoryStore = (): MemoryStore => {
   const calls: Record<Operation, number> = { head: 0, getBytes: 0, sha256: 0, putIfAbsent: 0, put: 0 };
   const failures: Array<{ operation: Operation; left: number; retryable: boolean; code: string }> = [];
 
-  const enter = async (operation: Operation, key: string) => {
+  const enter = async (operation: Operation, key: string, limits: CallLimits | undefined) => {
     calls[operation] += 1;
+    store.timeouts.push(limits?.timeoutMs);
     const failure = failures.find((entry) => entry.operation === operation && entry.left > 0);
     if (failure) {
       failure.left -= 1;
@@ -47,6 +50,7 @@ export const createMemoryStore = (): MemoryStore => {
     objects,
     calls,
     bytesRead: 0,
+    timeouts: [],
     upload: (key, body, options) => write(key, Buffer.from(body), options?.crc64 ?? true),
     json: (key) => {
       const object = objects.get(key);
@@ -59,34 +63,34 @@ export const createMemoryStore = (): MemoryStore => {
         retryable: options?.retryable ?? true,
         code: options?.code ?? 'ServiceUnavailable',
       }),
-    async head(key) {
-      await enter('head', key);
+    async head(key, limits) {
+      await enter('head', key, limits);
       const object = objects.get(key);
       return object && { size: object.bytes.length, etag: object.etag, crc64: object.crc64 };
     },
-    async getBytes(key, maxBytes) {
-      await enter('getBytes', key);
+    async getBytes(key, maxBytes, limits) {
+      await enter('getBytes', key, limits);
       const object = objects.get(key);
       if (!object) return undefined;
       const bytes = new Uint8Array(object.bytes.subarray(0, maxBytes + 1));
       store.bytesRead += bytes.byteLength;
       return { bytes, size: object.bytes.length, etag: object.etag };
     },
-    async sha256(key) {
-      await enter('sha256', key);
+    async sha256(key, limits) {
+      await enter('sha256', key, limits);
       const object = objects.get(key);
       if (!object) return undefined;
       store.bytesRead += object.bytes.length;
       return { sha256: createHash('sha256').update(object.bytes).digest('hex'), size: object.bytes.length };
     },
-    async putIfAbsent(key, body) {
-      await enter('putIfAbsent', key);
+    async putIfAbsent(key, body, limits) {
+      await enter('putIfAbsent', key, limits);
       if (objects.has(key)) return false;
       write(key, Buffer.from(body));
       return true;
     },
-    async put(key, body) {
-      await enter('put', key);
+    async put(key, body, limits) {
+      await enter('put', key, limits);
       write(key, Buffer.from(body));
     },
   };

@@ -57,4 +57,19 @@ describe('createOssStore', () => {
     expect(read).toMatchObject({ size: 1000 });
     expect(read?.bytes.byteLength).toBe(100);
   });
+
+  it('gives up on a slow answer at the per-call timeout, as a retryable error', async () => {
+    // Arrange
+    const key = { accessKeyId: 'LTAIslow', accessKeySecret: 'slow-secret' };
+    oss.addCredential(key);
+    const store = storeWith(() => key);
+    oss.faults.set({ rules: [{ action: 'HeadObject', kind: 'slow', delayMs: 3_000, times: 1 }] });
+
+    // Act
+    const error = await store.head('status/slow.json', { timeoutMs: 200 }).catch((caught: RemoteError) => caught);
+
+    // Assert
+    oss.faults.set({ rules: [] });
+    expect(error).toMatchObject({ service: 'oss', retryable: true });
+  });
 });

@@ -360,6 +360,22 @@ describe('registerObject', () => {
     expect(t.registry.libraries.size).toBe(1);
   });
 
+  it('caps the timeout of every OSS call by the time left before the invocation must have answered', async () => {
+    // Arrange: a 12 s invocation with a 10 s OSS timeout; OSS stalls are simulated by the clock moving on.
+    const t = createTestDeps();
+    uploadPair(t);
+    t.store.beforeOperation = () => t.clock.advance(2_500);
+    const invocation = t.invocation('req-1', 12);
+
+    // Act
+    await registerObject(t.deps, objectEvent(MANIFEST_KEY), invocation);
+
+    // Assert: the first calls get the full 10 s, later ones only what is left (never past hardDeadline - 1 s).
+    expect(t.store.timeouts[0]).toBe(10_000);
+    expect(Math.min(...(t.store.timeouts as number[]))).toBeLessThan(10_000);
+    expect(t.store.timeouts.every((ms) => ms !== undefined && ms >= 1 && ms <= 11_000)).toBe(true);
+  });
+
   it('survives transient OSS errors on every read and write', async () => {
     // Arrange
     const t = createTestDeps();
