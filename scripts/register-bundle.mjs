@@ -20,9 +20,8 @@ export const iconvSidecar = {
 };
 
 /**
- * `import { z } from 'zod'` keeps the whole `z` namespace, and with it `z.locales`: 60-odd error-message locales
- * (~250 KiB). The function never switches locale, and zod installs English itself (schemas.js imports `en.js`
- * directly), so `z.locales` is cut down to `en`.
+ * `locales` of zod (shared/zod.ts reads `locales.en`) is one module re-exporting 60-odd error-message locales
+ * (~250 KiB). The function only ever uses English, so that module is cut down to `en`.
  */
 export const zodEnglishOnly = {
   name: 'zod-english-only',

@@ -2,65 +2,72 @@
  * The function's configuration: one zod schema over the environment, read once in `initialize`.
  * Nothing else reads `process.env`. A missing or malformed variable fails start-up with the variable's name.
  */
-import { z } from 'zod';
-import { ConfigError } from './errors.ts';
 
-const text = z.string().trim().min(1, 'must not be empty');
-const url = text.refine((value) => /^https?:\/\/[^/\s]+/.test(value), 'must be an http(s) URL');
-const prefix = z
-  .string()
-  .trim()
-  .refine((value) => value === '' || value.endsWith('/'), 'must be empty or end with "/"');
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+import * as z from 'zod/mini';
+import { ConfigError } from './errors.ts';
+import './zod.ts';
+
+const text = z.string().check(z.trim(), z.minLength(1, 'must not be empty'));
+const url = text.check(z.refine((value) => /^https?:\/\/[^/\s]+/.test(value), 'must be an http(s) URL'));
+const prefix = z.string().check(
+  z.trim(),
+  z.refine((value) => value === '' || value.endsWith('/'), 'must be empty or end with "/"'),
+);
+const positiveInt = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
 /** One webhook endpoint; several secrets sign each message during a rotation. */
 const WebhookEndpointSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
-  secrets: z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64')).min(1),
+  secrets: z
+    .array(z.string().check(z.regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64')))
+    .check(z.minLength(1)),
 });
 
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
 
+// zod/mini's transform context has no `addIssue`: the issue is pushed as classic's `addIssue` would record it.
+const parseJson = z.transform((raw: string, ctx) => {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    ctx.issues.push({ code: 'custom', message: 'must be a JSON array of {"url","secrets"}', input: raw });
+    return z.NEVER;
+  }
+});
+
 const webhookEndpoints = z
-  .string()
-  .default('[]')
-  .transform((raw, ctx) => {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"url","secrets"}' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.array(WebhookEndpointSchema))
-  .refine(
-    (endpoints) =>
-      endpoints.every(
-        ({ url }) => url.startsWith('https://') || LOOPBACK_HOST.test(new URL(url).host.replace(/:\d+$/, '')),
-      ),
-    'must use https:// (plain http is allowed only for loopback addresses)',
+  .pipe(z.pipe(z._default(z.string(), '[]'), parseJson), z.array(WebhookEndpointSchema))
+  .check(
+    z.refine(
+      (endpoints) =>
+        endpoints.every(
+          ({ url }) => url.startsWith('https://') || LOOPBACK_HOST.test(new URL(url).host.replace(/:\d+$/, '')),
+        ),
+      'must use https:// (plain http is allowed only for loopback addresses)',
+    ),
   );
 
-const webhookStates = z
-  .string()
-  .default('REGISTERED,REJECTED,CONFLICT,FAILED')
-  .transform((raw) =>
-    raw
-      .split(',')
-      .map((state) => state.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.enum(['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'])));
+const splitList = z.transform((raw: string) =>
+  raw
+    .split(',')
+    .map((state) => state.trim())
+    .filter(Boolean),
+);
+
+const webhookStates = z.pipe(
+  z.pipe(z._default(z.string(), 'REGISTERED,REJECTED,CONFLICT,FAILED'), splitList),
+  z.array(z.enum(['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'])),
+);
 
 export const ConfigSchema = z.object({
   OSS_BUCKET: text,
-  OSS_REGION: text.default('oss-cn-shanghai'),
+  OSS_REGION: z._default(text, 'oss-cn-shanghai'),
   OSS_ENDPOINT: url,
-  STATUS_BUCKET: text.optional(),
-  PACKAGE_PREFIX: prefix.default('library/'),
-  STATUS_PREFIX: prefix.refine((value) => value !== '', 'must not be empty').default('status/'),
+  STATUS_BUCKET: z.optional(text),
+  PACKAGE_PREFIX: z._default(prefix, 'library/'),
+  STATUS_PREFIX: z._default(prefix.check(z.refine((value) => value !== '', 'must not be empty')), 'status/'),
   CITYVISUAL_ENDPOINT: url,
-  CITYVISUAL_REGION_ID: text.default('cn-shanghai'),
+  CITYVISUAL_REGION_ID: z._default(text, 'cn-shanghai'),
   CITYVISUAL_INSTANCE_ID: text,
   CITYVISUAL_OSS_ENDPOINT: text,
   CITYVISUAL_OSS_ACCESS_KEY_ID: text,

@@ -3,8 +3,10 @@
  * manifest or a list of errors with JSON paths, and the mapping onto CreateAlgoLib's parameters.
  * The shipped JSON Schema (`schema/manifest-v1.schema.json`) is generated from `ManifestSchema`.
  */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
 import type { StatusError } from './status.ts';
+import './zod.ts';
 
 /** Manifests are untrusted input: anything larger is rejected before it is parsed (and never read past the cap). */
 export const MANIFEST_MAX_BYTES = 256 * 1024;
@@ -29,7 +31,8 @@ const expected = (what: string) => ({
   error: (issue: { input?: unknown }) => `to be ${what}, got ${show(issue.input)}`,
 });
 
-const pattern = (regex: RegExp, what: string) => z.string(expected(`a string ${what}`)).regex(regex, expected(what));
+const pattern = (regex: RegExp, what: string) =>
+  z.string(expected(`a string ${what}`)).check(z.regex(regex, expected(what)));
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{1,63}$/;
 // semver.org's own regular expression.
@@ -77,9 +80,11 @@ const FieldSchema = z
     },
     expected('a field definition {name, type, mandatory, isDatabaseField, isSearchEngineField, isMessageQueueField}'),
   )
-  .refine((field) => field.isDatabaseField || field.isSearchEngineField || field.isMessageQueueField, {
-    message: 'to have at least one of isDatabaseField, isSearchEngineField, isMessageQueueField true',
-  });
+  .check(
+    z.refine((field) => field.isDatabaseField || field.isSearchEngineField || field.isMessageQueueField, {
+      message: 'to have at least one of isDatabaseField, isSearchEngineField, isMessageQueueField true',
+    }),
+  );
 
 const ObjectConfigSchema = z.strictObject(
   {
@@ -90,9 +95,11 @@ const ObjectConfigSchema = z.strictObject(
     topicName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
     fields: z
       .array(FieldSchema, expected('an array of field definitions'))
-      .min(1, expected('an array of 1 to 256 fields'))
-      .max(256, expected('an array of 1 to 256 fields'))
-      .superRefine(uniqueBy((field) => field.name, 'name')),
+      .check(
+        z.minLength(1, expected('an array of 1 to 256 fields')),
+        z.maxLength(256, expected('an array of 1 to 256 fields')),
+        z.superRefine(uniqueBy((field) => field.name, 'name')),
+      ),
   },
   expected('an object config {objType, dbTableName, indexName, indexMode, topicName, fields}'),
 );
@@ -102,51 +109,65 @@ const PackageSchema = z
     {
       size: z
         .int(expected('a positive integer (bytes)'))
-        .min(1, expected('a positive integer (bytes)'))
-        .max(Number.MAX_SAFE_INTEGER, expected('a safe integer')),
-      crc64: pattern(CRC64, 'a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma)')
-        // zod runs a refinement even when the pattern failed: BigInt('abc') would throw out of the parser.
-        .refine((value) => !CRC64.test(value) || BigInt(value) <= UINT64_MAX, expected('at most 18446744073709551615'))
-        .optional(),
-      sha256: pattern(SHA256, '64 lowercase hex digits').optional(),
+        .check(
+          z.gte(1, expected('a positive integer (bytes)')),
+          z.lte(Number.MAX_SAFE_INTEGER, expected('a safe integer')),
+        ),
+      crc64: z.optional(
+        pattern(CRC64, 'a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma)').check(
+          // zod runs a refinement even when the pattern failed: BigInt('abc') would throw out of the parser.
+          z.refine(
+            (value) => !CRC64.test(value) || BigInt(value) <= UINT64_MAX,
+            expected('at most 18446744073709551615'),
+          ),
+        ),
+      ),
+      sha256: z.optional(pattern(SHA256, '64 lowercase hex digits')),
     },
     expected('an object {size, crc64 and/or sha256} (algolib publish fills it)'),
   )
-  .refine((pkg) => pkg.crc64 !== undefined || pkg.sha256 !== undefined, {
-    message: 'to have `crc64` or `sha256` (or both)',
-  });
+  .check(
+    z.refine((pkg) => pkg.crc64 !== undefined || pkg.sha256 !== undefined, {
+      message: 'to have `crc64` or `sha256` (or both)',
+    }),
+  );
 
 export const ManifestSchema = z
   .strictObject(
     {
-      $schema: z.string(expected('a string')).optional(),
+      $schema: z.optional(z.string(expected('a string'))),
       schemaVersion: z.literal(1, expected('1')),
       name: pattern(NAME, 'matching ^[A-Za-z][A-Za-z0-9_-]{1,63}$'),
       version: pattern(SEMVER, 'a semantic version such as 1.0.0 or 2.1.0-rc.1'),
       capabilities: z
         .array(pattern(CAPABILITY, 'matching ^[A-Z][A-Z0-9_]{0,31}$'), expected('an array of capability names'))
-        .min(1, expected('an array of 1 to 16 capability names'))
-        .max(16, expected('an array of 1 to 16 capability names'))
-        .superRefine(uniqueBy((name) => name, '')),
+        .check(
+          z.minLength(1, expected('an array of 1 to 16 capability names')),
+          z.maxLength(16, expected('an array of 1 to 16 capability names')),
+          z.superRefine(uniqueBy((name) => name, '')),
+        ),
       capacity: z
         .int(expected('an integer from 1 to 10000'))
-        .min(1, expected('an integer from 1 to 10000'))
-        .max(10000, expected('an integer from 1 to 10000')),
+        .check(z.gte(1, expected('an integer from 1 to 10000')), z.lte(10000, expected('an integer from 1 to 10000'))),
       objects: z
         .array(ObjectConfigSchema, expected('an array of object configs'))
-        .min(1, expected('an array of 1 to 32 object configs'))
-        .max(32, expected('an array of 1 to 32 object configs'))
-        .superRefine(uniqueBy((object) => object.objType, 'objType')),
-      text: z
-        .string(expected('a string'))
-        .max(TEXT_MAX_BYTES, expected('at most 64 KiB'))
-        .refine((text) => Buffer.byteLength(text) <= TEXT_MAX_BYTES, expected('at most 64 KiB of UTF-8'))
-        .optional(),
+        .check(
+          z.minLength(1, expected('an array of 1 to 32 object configs')),
+          z.maxLength(32, expected('an array of 1 to 32 object configs')),
+          z.superRefine(uniqueBy((object) => object.objType, 'objType')),
+        ),
+      text: z.optional(
+        z.string(expected('a string')).check(
+          z.maxLength(TEXT_MAX_BYTES, expected('at most 64 KiB')),
+          z.refine((text) => Buffer.byteLength(text) <= TEXT_MAX_BYTES, expected('at most 64 KiB of UTF-8')),
+        ),
+      ),
       package: PackageSchema,
     },
     expected('a JSON object'),
   )
-  .meta({
+  // zod/mini has no `.meta()`: this is what it did, minus the clone; `z.toJSONSchema` reads the global registry.
+  .register(z.globalRegistry, {
     title: 'algolib manifest v1',
     description:
       'Sidecar manifest of a CityVisual algorithm library package (<stem>.manifest.json beside <stem>.tar.gz).',

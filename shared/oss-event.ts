@@ -3,22 +3,24 @@
  * first) and the EventBridge CloudEvents envelope (`specversion` + `data`). Unknown fields are allowed; the fields we
  * read are checked.
  */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
 import { EventParseError } from './errors.ts';
+import './zod.ts';
 
 const RecordSchema = z.looseObject({
   eventName: z.string(),
-  eventSource: z.string().optional(),
-  eventTime: z.string().optional(),
+  eventSource: z.optional(z.string()),
+  eventTime: z.optional(z.string()),
   oss: z.looseObject({
-    bucket: z.looseObject({ name: z.string().min(1) }),
+    bucket: z.looseObject({ name: z.string().check(z.minLength(1)) }),
     object: z.looseObject({
-      key: z.string().min(1),
-      size: z.number().nonnegative().optional(),
-      eTag: z.string().optional(),
+      key: z.string().check(z.minLength(1)),
+      size: z.optional(z.number().check(z.nonnegative())),
+      eTag: z.optional(z.string()),
     }),
   }),
-  responseElements: z.looseObject({ requestId: z.string().optional() }).optional(),
+  responseElements: z.optional(z.looseObject({ requestId: z.optional(z.string()) })),
 });
 
 const NativeSchema = z.looseObject({ events: z.array(RecordSchema) });
@@ -43,7 +45,7 @@ const toObjectEvent = (record: z.infer<typeof RecordSchema>): ObjectEvent => ({
   eventTime: record.eventTime,
 });
 
-const invalidPayload = (error: z.ZodError) => {
+const invalidPayload = (error: z.core.$ZodError) => {
   const issue = error.issues[0];
   return new EventParseError(
     `Expected an FC OSS event ({"events":[…]}) or a CloudEvents envelope of one; failing at \`${issue?.path.join('.') || '(root)'}\`: ${issue?.message}`,
