@@ -4,6 +4,7 @@ import OSS from 'ali-oss';
 import type { LocalCloudState } from '../local/cloud.ts';
 import { crc64 } from '../shared/crc64.ts';
 import { statusKeyOf } from '../shared/keys.ts';
+import { SAMPLE_OBJECTS } from '../test/fixtures/manifest-objects.ts';
 import type { Uploaded } from './events.ts';
 
 export type { Uploaded } from './events.ts';
@@ -23,40 +24,14 @@ export type PairOptions = {
   digests?: Array<'crc64' | 'sha256'>;
 };
 
-/** A valid manifest: the shape of test/fakes' `validManifest`, one object type with two fields. */
+/** A valid manifest: the shape of test/fakes' `validManifest`, with the shared sample objects. */
 const manifestOf = (name: string, packageBytes: Buffer, digests: Array<'crc64' | 'sha256'>) => ({
   schemaVersion: 1,
   name,
   version: '1.0.0',
   capabilities: ['FACE', 'PERSON'],
   capacity: 30,
-  objects: [
-    {
-      objType: 'face',
-      dbTableName: 'face_offline_result',
-      indexName: 'face_offline_index',
-      indexMode: 'INDEX_PER_DAY',
-      topicName: 'face_offline',
-      fields: [
-        {
-          name: 'cameraId',
-          type: 'string',
-          mandatory: true,
-          isDatabaseField: true,
-          isSearchEngineField: true,
-          isMessageQueueField: true,
-        },
-        {
-          name: 'fileId',
-          type: 'string',
-          mandatory: false,
-          isDatabaseField: true,
-          isSearchEngineField: false,
-          isMessageQueueField: false,
-        },
-      ],
-    },
-  ],
+  objects: SAMPLE_OBJECTS,
   package: {
     size: packageBytes.length,
     ...(digests.includes('crc64') ? { crc64: crc64(packageBytes) } : {}),

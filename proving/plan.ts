@@ -8,6 +8,7 @@ import { crc64 } from '../shared/crc64.ts';
 import { statusKeyOf } from '../shared/keys.ts';
 import { MANIFEST_MAX_BYTES } from '../shared/manifest.ts';
 import type { RegistrationState } from '../shared/status.ts';
+import { SAMPLE_OBJECTS } from '../test/fixtures/manifest-objects.ts';
 
 /** What a pair is made of; the name says what the pipeline must answer. */
 export type PairKind =
@@ -133,24 +134,6 @@ const kindCounts = (pairs: number): Map<PairKind, number> => {
 /** A name no other name contains (fixed width), so DescribeAlgoLibs' substring filter never confuses two of them. */
 const nameOf = (seed: number, index: number) => `soak${seed.toString(36)}-${String(index).padStart(6, '0')}`;
 
-const objectConfig = {
-  objType: 'face',
-  dbTableName: 'face_offline_result',
-  indexName: 'face_offline_index',
-  indexMode: 'INDEX_PER_DAY',
-  topicName: 'face_offline',
-  fields: [
-    {
-      name: 'cameraId',
-      type: 'string',
-      mandatory: true,
-      isDatabaseField: true,
-      isSearchEngineField: true,
-      isMessageQueueField: false,
-    },
-  ],
-};
-
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** The manifest text of a pair, valid or broken the way its kind says. */
@@ -171,7 +154,7 @@ const manifestOf = (kind: PairKind, name: string, version: string, pkg: Buffer):
     version,
     capabilities: kind === 'refused' ? ['TELEPATHY'] : ['FACE', 'PERSON'],
     capacity: kind === 'bad-schema' ? 0 : 30,
-    objects: [objectConfig],
+    objects: SAMPLE_OBJECTS,
     package: integrity,
   };
   const json = JSON.stringify(manifest);

@@ -5,6 +5,7 @@ import { createLogger } from '../../shared/log.ts';
 import type { ObjectEvent } from '../../shared/oss-event.ts';
 import type { Invocation, RegisterDeps } from '../../shared/register.ts';
 import { deadlineAt } from '../../shared/retry.ts';
+import { SAMPLE_OBJECTS } from '../fixtures/manifest-objects.ts';
 import { createMemoryRegistry } from './memory-registry.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { createRecordingNotifier } from './recording-notifier.ts';
@@ -75,33 +76,7 @@ export const validManifest = (overrides: Record<string, unknown> = {}) => ({
   version: '1.2.0',
   capabilities: ['FACE', 'PERSON'],
   capacity: 30,
-  objects: [
-    {
-      objType: 'face',
-      dbTableName: 'face_offline_result',
-      indexName: 'face_offline_index',
-      indexMode: 'INDEX_PER_DAY',
-      topicName: 'face_offline',
-      fields: [
-        {
-          name: 'cameraId',
-          type: 'string',
-          mandatory: true,
-          isDatabaseField: true,
-          isSearchEngineField: true,
-          isMessageQueueField: true,
-        },
-        {
-          name: 'fileId',
-          type: 'string',
-          mandatory: false,
-          isDatabaseField: true,
-          isSearchEngineField: false,
-          isMessageQueueField: false,
-        },
-      ],
-    },
-  ],
+  objects: structuredClone(SAMPLE_OBJECTS),
   package: { size: PACKAGE_BYTES.length, crc64: crc64(PACKAGE_BYTES) },
   ...overrides,
 });
