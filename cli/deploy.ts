@@ -24,7 +24,7 @@ import {
   UsageError,
 } from './errors.ts';
 import { createOutput, type Output } from './output.ts';
-import { credentialsFromEnv } from './target.ts';
+import { credentialsFromEnv, readState, rememberStateSecrets } from './target.ts';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -200,27 +200,13 @@ const cloudTarget = (values: Values, env: Env): FcTarget => {
 const readLocalCloud = async (
   stateFile: string,
 ): Promise<{ state: LocalCloudState; parameters: Record<string, string> }> => {
-  const { localParameters, readStateFile } = await import('../local/cloud.ts');
-  let state: LocalCloudState | undefined;
-  try {
-    state = readStateFile(stateFile);
-  } catch (error) {
-    throw new CliError(
-      `Cannot read the local cloud state file ${stateFile}: it is not valid JSON (delete it and start \`algolib dev\` again)`,
-      { cause: error },
-    );
-  }
+  const { localParameters } = await import('../local/cloud.ts');
+  const state = await readState(stateFile);
   if (!state)
     throw new CliError(
       `No local cloud is running: there is no state file at ${stateFile}. Start one with \`algolib dev\`, then deploy into it`,
     );
-  for (const secret of [
-    state.oss.accessKeySecret,
-    state.fc.accessKeySecret,
-    state.cityvisual.accessKeySecret,
-    state.webhook.secret,
-  ])
-    rememberSecret(secret);
+  rememberStateSecrets(state);
   return { state, parameters: localParameters(state) };
 };
 

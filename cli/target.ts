@@ -157,7 +157,20 @@ const cloudFc = (command: string, values: TargetValues, credentials: Credentials
 
 const loadLocalCloud = () => import('../local/cloud.ts');
 
-const readState = async (stateFile: string): Promise<LocalCloudState | undefined> => {
+/** Every secret of a local cloud's state, so no message can print one. */
+export const rememberStateSecrets = (state: LocalCloudState): void => {
+  for (const secret of [
+    state.oss.accessKeySecret,
+    state.fc.accessKeySecret,
+    state.cityvisual.accessKeySecret,
+    state.webhook.secret,
+  ]) {
+    rememberSecret(secret);
+  }
+};
+
+/** The local cloud's state file, or `undefined` when there is none; a file that does not parse is a one-line error. */
+export const readState = async (stateFile: string): Promise<LocalCloudState | undefined> => {
   const { readStateFile } = await loadLocalCloud();
   try {
     return readStateFile(stateFile);
@@ -307,14 +320,7 @@ export const openTarget = async (plan: TargetPlan, out: Output): Promise<Target>
     started = await startInProcess();
     state = started.state;
   }
-  for (const secret of [
-    state.oss.accessKeySecret,
-    state.fc.accessKeySecret,
-    state.cityvisual.accessKeySecret,
-    state.webhook.secret,
-  ]) {
-    rememberSecret(secret);
-  }
+  rememberStateSecrets(state);
   const settings = fromState(state, plan);
   const where = started ? 'the local cloud started by this command' : `the state file ${plan.stateFile}`;
   return {
