@@ -382,16 +382,17 @@ describe('FC emulator: async invocations', () => {
   });
 });
 
-describe('FC emulator: HTTP API for @alicloud/fc2', () => {
-  const clientFor = (fc: FcEmulator, accessKeySecret = API_KEY.accessKeySecret) =>
-    new FCClient(fc.accountId, {
-      accessKeyID: API_KEY.accessKeyId,
-      accessKeySecret,
-      region: fc.region,
-      endpoint: fc.endpoint,
-      timeout: 10_000,
-    });
+/** An fc2 client signing with the emulator's API key (or a wrong secret). */
+const clientFor = (fc: FcEmulator, accessKeySecret = API_KEY.accessKeySecret) =>
+  new FCClient(fc.accountId, {
+    accessKeyID: API_KEY.accessKeyId,
+    accessKeySecret,
+    region: fc.region,
+    endpoint: fc.endpoint,
+    timeout: 10_000,
+  });
 
+describe('FC emulator: HTTP API for @alicloud/fc2', () => {
   it('invokes synchronously and returns the handler result', async () => {
     const fc = await start();
     const client = clientFor(fc);
@@ -517,14 +518,6 @@ exports.handler = async (event, context) => {
 });
 
 describe('FC emulator: management API for @alicloud/fc2', () => {
-  const clientFor = (fc: FcEmulator, accessKeySecret = API_KEY.accessKeySecret) =>
-    new FCClient(fc.accountId, {
-      accessKeyID: API_KEY.accessKeyId,
-      accessKeySecret,
-      region: fc.region,
-      endpoint: fc.endpoint,
-      timeout: 10_000,
-    });
   const startEmpty = async () => {
     const emulator = await startFcEmulator({
       codeDir: join(stateDir, 'code'),
