@@ -153,13 +153,12 @@ What the function keeps is flat (retained heap per 1,000 events in section 3). T
 `;
 };
 
-const openItems = (report: BenchReport): string => `## Open items
+const openItems = `## Open items
 
-1. **shared/register.ts / shared/name-claim.ts:** when a pair's two events both find both halves (any backlog), both register; the second replays after a claim read, a status read and sometimes a 250 ms sleep, and may deliver the webhook twice. One way: an event whose own object is the older half leaves the registration to the newer half's event when the status document says nothing yet, at the price of a status read on the rarer path; it needs the owner of that file and a test of the interleavings.
+1. **Both events of a pair register under a backlog:** the second replays after a claim read, a status read and sometimes a 250 ms sleep, and may deliver the webhook twice. An event whose own object is the older half could leave the registration to the newer half's event, but that gives up the second chance the older event gives a pair whose newer event is lost (dead-lettered); kept for robustness.
 2. **Cold start:** a V8 code cache only once the runtime's Node and flags are pinned (or Node 22's compile cache); ali-oss alone is past the target.
 3. **template.yml:** \`NODE_OPTIONS=--max-semi-space-size=8\` and/or \`MALLOC_ARENA_MAX=2\` if the 128 MiB line matters more than ≈ 10–15 ms of cold start.
-4. **shared/log.ts:** the replacer function passed to \`JSON.stringify\` keeps every log line on V8's slow path; converting errors before stringifying would keep the output identical.
-5. The bench runs the emulators, the function and the publishers on the same cores; numbers on a quiet machine will be higher for throughput, lower for latency. The ratios are what to compare across runs.
+4. The bench runs the emulators, the function and the publishers on the same cores; numbers on a quiet machine will be higher for throughput, lower for latency. The ratios are what to compare across runs.
 `;
 
 const howTo = `## Running it
@@ -175,7 +174,7 @@ export const renderNotes = (report: BenchReport): string =>
     report.functionRuns ? perEventWhy(report) : '',
     report.burst ? burstWhy(report) : '',
     report.functionRuns ? memoryWhy(report) : '',
-    openItems(report),
+    openItems,
     howTo,
   ]
     .filter(Boolean)
