@@ -8,7 +8,7 @@
 import type { AlgoLibRegistry } from './cityvisual.ts';
 import type { Config } from './config.ts';
 import { DeadlineError, RemoteError } from './errors.ts';
-import { claimsPrefixOf, pairOf, statusKeyOf } from './keys.ts';
+import { claimsPrefixOf, type PairKeys, pairOf, statusKeyOf } from './keys.ts';
 import type { Logger } from './log.ts';
 import { algoLibParameters, MANIFEST_MAX_BYTES, type Manifest, parseManifest } from './manifest.ts';
 import { acquireNameClaim, type ClaimOutcome, readStatus } from './name-claim.ts';
@@ -56,18 +56,20 @@ type Pair = {
 /** The last second before FC's timeout is nobody's: a request still running then would be cut off by the kill. */
 const RESERVE_FOR_LAST_WRITE_MS = 1_000;
 
-/** Why an event is not ours to act on, or `undefined` when it is. */
-const ignoreReason = (config: Config, event: ObjectEvent): string | undefined => {
-  if (event.key.startsWith(config.statusPrefix)) return 'key is under the status prefix (written by the pipeline)';
-  if (!COMPLETING_EVENTS.has(event.eventName)) return `event ${event.eventName} does not complete an object`;
-  if (event.bucket !== config.bucket) return `bucket ${event.bucket} is not the configured bucket`;
+/** The pair an event belongs to, or why the event is not ours to act on. */
+const classify = (config: Config, event: ObjectEvent): { pair: PairKeys } | { reason: string } => {
+  if (event.key.startsWith(config.statusPrefix))
+    return { reason: 'key is under the status prefix (written by the pipeline)' };
+  if (!COMPLETING_EVENTS.has(event.eventName))
+    return { reason: `event ${event.eventName} does not complete an object` };
+  if (event.bucket !== config.bucket) return { reason: `bucket ${event.bucket} is not the configured bucket` };
   const pair = pairOf(event.key, config.packagePrefix);
-  if (!pair) return 'key is not a package or manifest under the package prefix';
+  if (!pair) return { reason: 'key is not a package or manifest under the package prefix' };
   // With an empty package prefix a package can be named like a claim (`.claims/face/000000.tar.gz`): its status
   // document would land on the claim of `face` and block (or forge) that name.
   if (statusKeyOf(pair.packageKey, config.statusPrefix).startsWith(claimsPrefixOf(config.statusPrefix)))
-    return 'its status document would fall among the name claims';
-  return undefined;
+    return { reason: 'its status document would fall among the name claims' };
+  return { pair };
 };
 
 /**
@@ -85,8 +87,9 @@ export const registerObject = async (
   invocation: Invocation,
 ): Promise<RegisterOutcome> => {
   const { config } = deps;
-  const reason = ignoreReason(config, event);
-  if (reason) {
+  const classified = classify(config, event);
+  if ('reason' in classified) {
+    const { reason } = classified;
     deps.log.info('event.ignored', {
       key: event.key,
       bucket: event.bucket,
@@ -96,7 +99,7 @@ export const registerObject = async (
     });
     return { outcome: 'ignored', reason };
   }
-  const keys = pairOf(event.key, config.packagePrefix) as NonNullable<ReturnType<typeof pairOf>>;
+  const keys = classified.pair;
   const pair: Pair = { bucket: event.bucket, ...keys, statusKey: statusKeyOf(keys.packageKey, config.statusPrefix) };
   const log = deps.log.child({ key: event.key });
   // No OSS call may wait past the moment this invocation must have written its answer.
