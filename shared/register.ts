@@ -7,13 +7,13 @@
 
 import type { AlgoLibRegistry } from './cityvisual.ts';
 import type { Config } from './config.ts';
-import { DeadlineError, RemoteError } from './errors.ts';
+import { DeadlineError, EventParseError, RemoteError } from './errors.ts';
 import { claimsPrefixOf, type PairKeys, pairOf, statusKeyOf } from './keys.ts';
 import type { Logger } from './log.ts';
 import { algoLibParameters, MANIFEST_MAX_BYTES, type Manifest, parseManifest } from './manifest.ts';
 import { acquireNameClaim, type ClaimOutcome, readStatus } from './name-claim.ts';
 import { boundedBy, type ObjectBytes, type ObjectInfo, type ObjectStore } from './object-store.ts';
-import { COMPLETING_EVENTS, type ObjectEvent } from './oss-event.ts';
+import { COMPLETING_EVENTS, type ObjectEvent, parseObjectEvents } from './oss-event.ts';
 import { type Deadline, withRetry } from './retry.ts';
 import type { StatusDocument, StatusError } from './status.ts';
 import { isTerminal } from './status.ts';
@@ -111,6 +111,54 @@ export const registerObject = async (
   };
   const run = new Registration(bounded, pair, invocation, log);
   return run.execute(keys.half);
+};
+
+export type PayloadResult = {
+  key: string;
+  outcome: RegisterOutcome['outcome'];
+  state: StatusDocument['state'] | undefined;
+};
+
+/**
+ * Handles one FC payload: every object event in it, each on its own. A payload that does not parse is logged and
+ * dropped (it never will parse, so failing would only make FC retry it); if any event could not finish, the first
+ * such error is thrown after all were tried, so FC delivers the payload again.
+ *
+ * @example
+ * ```ts
+ * const results = await registerPayload(deps, event, { requestId: context.requestId, deadline, hardDeadline });
+ * ```
+ */
+export const registerPayload = async (
+  deps: RegisterDeps,
+  payload: Buffer,
+  invocation: Invocation,
+): Promise<PayloadResult[]> => {
+  let events: ObjectEvent[];
+  try {
+    events = parseObjectEvents(payload);
+  } catch (error) {
+    if (!(error instanceof EventParseError)) throw error;
+    deps.log.error('event.invalid', { outcome: 'ignored', error: error.message });
+    return [];
+  }
+  const results: PayloadResult[] = [];
+  let failure: unknown;
+  for (const event of events) {
+    try {
+      const result = await registerObject(deps, event, invocation);
+      results.push({
+        key: event.key,
+        outcome: result.outcome,
+        state: 'status' in result ? result.status.state : undefined,
+      });
+    } catch (error) {
+      deps.log.error('event.failed', { key: event.key, outcome: 'retry', error });
+      failure ??= error;
+    }
+  }
+  if (failure) throw failure;
+  return results;
 };
 
 const base = (pair: Pair, now: number) => ({

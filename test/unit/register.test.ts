@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeadlineError } from '../../shared/errors.ts';
-import { registerObject } from '../../shared/register.ts';
+import { registerObject, registerPayload } from '../../shared/register.ts';
 import type { StatusDocument } from '../../shared/status.ts';
 import {
   createTestDeps,
@@ -590,5 +590,59 @@ describe('registerObject', () => {
     const written = [...t.store.objects.values()].map((object) => object.bytes.toString('utf8')).join('\n');
     expect(written).not.toContain('canary-oss-read-secret');
     expect(t.lines.join('\n')).not.toContain('canary-oss-read-secret');
+  });
+});
+
+describe('registerPayload', () => {
+  const payloadOf = (...keys: string[]) =>
+    Buffer.from(
+      JSON.stringify({
+        events: keys.map((key) => ({
+          eventName: 'ObjectCreated:PutObject',
+          oss: { bucket: { name: 'algolib-packages' }, object: { key } },
+        })),
+      }),
+    );
+
+  it('handles every event of a payload, not just the first', async () => {
+    // Arrange
+    const t = createTestDeps();
+    uploadPair(t);
+
+    // Act
+    const results = await registerPayload(t.deps, payloadOf(PACKAGE_KEY, MANIFEST_KEY), t.invocation('req-1'));
+
+    // Assert
+    expect(results).toEqual([
+      { key: PACKAGE_KEY, outcome: 'written', state: 'REGISTERED' },
+      { key: MANIFEST_KEY, outcome: 'unchanged', state: 'REGISTERED' },
+    ]);
+  });
+
+  it('drops a payload that does not parse with one log line, without failing the invocation', async () => {
+    // Arrange
+    const t = createTestDeps();
+
+    // Act
+    const results = await registerPayload(t.deps, Buffer.from('{"not":"an event"}'), t.invocation('req-1'));
+
+    // Assert
+    expect(results).toEqual([]);
+    expect(t.lines.filter((line) => line.includes('"step":"event.invalid"'))).toHaveLength(1);
+  });
+
+  it('tries every event, then fails the invocation when one could not finish', async () => {
+    // Arrange: CityVisual is down for longer than the invocation; the other event is just ignored.
+    const t = createTestDeps({ RETRY_MAX_ATTEMPTS: '2' });
+    uploadPair(t);
+    t.registry.failNext(10, 'ServiceUnavailable');
+
+    // Act
+    const run = registerPayload(t.deps, payloadOf(MANIFEST_KEY, 'library/readme.md'), t.invocation('req-1'));
+
+    // Assert
+    await expect(run).rejects.toBeInstanceOf(DeadlineError);
+    expect(t.lines.filter((line) => line.includes('"step":"event.ignored"'))).toHaveLength(1);
+    expect(statusOf(t)?.state).toBe('FAILED');
   });
 });
