@@ -1,4 +1,5 @@
 /** OSS trigger payloads for the bench's own deliveries (kept apart from fixtures.ts: no SDK is loaded with it). */
+import { objectCreatedRecord } from '../shared/oss-event.ts';
 
 /** What the bench knows of an uploaded object: enough to build the OSS event of its upload. */
 export type Uploaded = { key: string; size: number; etag: string };
@@ -7,19 +8,12 @@ export type Uploaded = { key: string; size: number; etag: string };
 export const ossEventOf = (bucket: string, object: Uploaded): Buffer =>
   Buffer.from(JSON.stringify({ events: [ossRecordOf(bucket, object)] }));
 
-export const ossRecordOf = (bucket: string, object: Uploaded) => ({
-  eventName: 'ObjectCreated:PutObject',
-  eventSource: 'acs:oss',
-  eventTime: new Date().toISOString(),
-  eventVersion: '1.0',
-  oss: {
-    bucket: { arn: `acs:oss:cn-shanghai:1000000000000000:${bucket}`, name: bucket, ownerIdentity: '1000000000000000' },
-    object: { deltaSize: object.size, eTag: object.etag, key: object.key, size: object.size },
-    ossSchemaVersion: '1.0',
+export const ossRecordOf = (bucket: string, object: Uploaded) =>
+  objectCreatedRecord({
+    bucket,
+    key: object.key,
+    size: object.size,
+    etag: object.etag,
+    requestId: 'bench',
     ruleId: 'bench',
-  },
-  region: 'cn-shanghai',
-  requestParameters: { sourceIPAddress: '127.0.0.1' },
-  responseElements: { requestId: 'bench' },
-  userIdentity: { principalId: '1000000000000000' },
-});
+  });

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { statusKeyOf } from '../shared/keys.ts';
+import { objectCreatedRecord } from '../shared/oss-event.ts';
 import type { StatusDocument } from '../shared/status.ts';
 import {
   COMMON_OPTIONS,
@@ -78,25 +79,18 @@ export type ReplayEventInput = {
  */
 export const replayEventOf = (input: ReplayEventInput) => ({
   events: [
-    {
-      eventName: 'ObjectCreated:PutObject',
-      eventSource: 'acs:oss',
-      eventTime: input.now.toISOString(),
-      eventVersion: '1.0',
-      oss: {
-        bucket: {
-          arn: `acs:oss:${input.fc.region}:${input.fc.accountId}:${input.bucket}`,
-          name: input.bucket,
-          ownerIdentity: input.fc.accountId,
-        },
-        object: { deltaSize: 0, eTag: input.manifest.etag, key: input.manifestKey, size: input.manifest.size },
-        ossSchemaVersion: '1.0',
-        ruleId: 'algolib-replay',
-      },
+    objectCreatedRecord({
+      bucket: input.bucket,
+      key: input.manifestKey,
+      size: input.manifest.size,
+      etag: input.manifest.etag,
+      requestId: input.requestId,
       region: input.fc.region,
-      responseElements: { requestId: input.requestId },
-      userIdentity: { principalId: input.fc.accountId },
-    },
+      accountId: input.fc.accountId,
+      deltaSize: 0,
+      eventTime: input.now,
+      ruleId: 'algolib-replay',
+    }),
   ],
 });
 

@@ -5,6 +5,7 @@
 import OSS from 'ali-oss';
 import type { LocalCloudState } from '../local/cloud.ts';
 import type { OssEventRecord } from '../local/fc/fc-emulator.ts';
+import { objectCreatedRecord } from '../shared/oss-event.ts';
 import { MULTIPART_PART_SIZE } from './plan.ts';
 
 export type Uploaded = { record: OssEventRecord; etag: string };
@@ -72,32 +73,16 @@ export const createPublisher = (
     }
   };
 
-  const recordOf = (
-    key: string,
-    size: number,
-    etag: string,
-    requestId: string,
-    multipart: boolean,
-  ): OssEventRecord => ({
-    eventName: multipart ? 'ObjectCreated:CompleteMultipartUpload' : 'ObjectCreated:PutObject',
-    eventSource: 'acs:oss',
-    eventTime: new Date().toISOString(),
-    eventVersion: '1.0',
-    oss: {
-      bucket: {
-        arn: `acs:oss:cn-shanghai:1000000000000000:${bucket}`,
-        name: bucket,
-        ownerIdentity: '1000000000000000',
-      },
-      object: { deltaSize: size, eTag: etag, key, size },
-      ossSchemaVersion: '1.0',
+  const recordOf = (key: string, size: number, etag: string, requestId: string, multipart: boolean): OssEventRecord =>
+    objectCreatedRecord({
+      bucket,
+      key,
+      size,
+      etag,
+      requestId,
+      eventName: multipart ? 'ObjectCreated:CompleteMultipartUpload' : 'ObjectCreated:PutObject',
       ruleId: 'soak-redelivery',
-    },
-    region: 'cn-shanghai',
-    requestParameters: { sourceIPAddress: '127.0.0.1' },
-    responseElements: { requestId },
-    userIdentity: { principalId: '1000000000000000' },
-  });
+    });
 
   return {
     client,

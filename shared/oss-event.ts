@@ -85,3 +85,52 @@ export const COMPLETING_EVENTS = new Set([
   'ObjectCreated:CompleteMultipartUpload',
   'ObjectCreated:CopyObject',
 ]);
+
+export type ObjectCreatedRecordInput = {
+  bucket: string;
+  key: string;
+  size: number;
+  /** Upper-case hex without quotes, as OSS reports it. */
+  etag: string;
+  /** The OSS request id of the upload. */
+  requestId: string;
+  eventName?: string;
+  /** Without the `oss-` prefix; default `cn-shanghai`. */
+  region?: string;
+  accountId?: string;
+  /** Change in size; default `size` (a new key). */
+  deltaSize?: number;
+  eventTime?: Date;
+  ruleId?: string;
+  sourceIp?: string;
+};
+
+/**
+ * One element of `events[]` exactly as an FC OSS trigger delivers it for a created object: what the OSS emulator
+ * notifies, what `algolib replay` synthesises, and what tests and the soak re-deliver.
+ *
+ * @example
+ * ```ts
+ * JSON.stringify({ events: [objectCreatedRecord({ bucket: 'b', key: 'library/f/f-1.0.0.manifest.json', size: 900, etag: 'AB12…', requestId })] });
+ * ```
+ */
+export const objectCreatedRecord = (input: ObjectCreatedRecordInput) => {
+  const region = input.region ?? 'cn-shanghai';
+  const accountId = input.accountId ?? '1000000000000000';
+  return {
+    eventName: input.eventName ?? 'ObjectCreated:PutObject',
+    eventSource: 'acs:oss' as const,
+    eventTime: (input.eventTime ?? new Date()).toISOString(),
+    eventVersion: '1.0' as const,
+    oss: {
+      bucket: { arn: `acs:oss:${region}:${accountId}:${input.bucket}`, name: input.bucket, ownerIdentity: accountId },
+      object: { deltaSize: input.deltaSize ?? input.size, eTag: input.etag, key: input.key, size: input.size },
+      ossSchemaVersion: '1.0' as const,
+      ruleId: input.ruleId ?? 'algolib',
+    },
+    region,
+    requestParameters: { sourceIPAddress: input.sourceIp ?? '127.0.0.1' },
+    responseElements: { requestId: input.requestId },
+    userIdentity: { principalId: accountId },
+  };
+};

@@ -1,5 +1,6 @@
 /** The record an FC OSS trigger delivers for a created object: one element of the payload's `events` array. */
 import { createHash } from 'node:crypto';
+import { objectCreatedRecord } from '../../shared/oss-event';
 import type { StoredObject } from './store';
 
 export type ObjectCreatedEventName =
@@ -42,28 +43,19 @@ export type ObjectCreatedInput = {
 };
 
 export const objectCreatedEvent = (input: ObjectCreatedInput): OssObjectCreatedEvent => ({
-  eventName: input.eventName,
-  eventSource: 'acs:oss',
-  eventTime: new Date(input.object.lastModified).toISOString(),
-  eventVersion: '1.0',
-  oss: {
-    bucket: {
-      arn: `acs:oss:${input.region}:${input.accountId}:${input.bucket}`,
-      name: input.bucket,
-      ownerIdentity: input.accountId,
-    },
-    object: {
-      deltaSize: input.object.size - (input.previous?.size ?? 0),
-      eTag: input.object.etag,
-      key: input.object.key,
-      size: input.object.size,
-    },
-    ossSchemaVersion: '1.0',
+  ...objectCreatedRecord({
+    bucket: input.bucket,
+    key: input.object.key,
+    size: input.object.size,
+    etag: input.object.etag,
+    requestId: input.requestId,
+    region: input.region,
+    accountId: input.accountId,
+    deltaSize: input.object.size - (input.previous?.size ?? 0),
+    eventTime: new Date(input.object.lastModified),
     // Real rule ids are 40 hex characters naming the bucket's notification rule: derive a stable one per bucket.
     ruleId: createHash('sha1').update(`oss-emulator:${input.bucket}`).digest('hex'),
-  },
-  region: input.region,
-  requestParameters: { sourceIPAddress: input.sourceIp },
-  responseElements: { requestId: input.requestId },
-  userIdentity: { principalId: input.accountId },
+    sourceIp: input.sourceIp,
+  }),
+  eventName: input.eventName,
 });

@@ -13,6 +13,7 @@ import { CliError } from '../../cli/errors.ts';
 import { zipCode } from '../../deploy/code-zip.ts';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
 import { type FcEmulator, startFcEmulator } from '../../local/fc/fc-emulator.ts';
+import { TEMPLATE_PARAMETERS } from '../fixtures/template-parameters.ts';
 
 // @alicloud/fc2 ships no types: the part these tests call.
 type Fc2 = {
@@ -27,15 +28,7 @@ const FCClient = createRequire(import.meta.url)('@alicloud/fc2') as new (
 
 const projectTemplate = fileURLToPath(new URL('../../template.yml', import.meta.url));
 const API_KEY = { accessKeyId: 'LTAI-deploy-test', accessKeySecret: 'deploy-test-secret' };
-const PARAMETERS = {
-  BucketName: 'algolib-packages',
-  CityVisualInstanceId: 'cityvisual-abc123',
-  CityVisualOssAccessKeyId: 'LTAIreadonly',
-  CityVisualOssAccessKeySecret: 'reader-secret-value',
-  FunctionRoleArn: 'acs:ram::1234567890123456:role/algolib-function',
-  TriggerRoleArn: 'acs:ram::1234567890123456:role/algolib-oss-trigger',
-  OnFailureDestination: 'acs:mns:cn-shanghai:1234567890123456:/queues/algolib-failed/messages',
-};
+const PARAMETERS = TEMPLATE_PARAMETERS;
 
 /** A stub of the register function that answers with its version and the environment it was given. */
 const stubBundle = (version: string) => `exports.initialize = () => {};

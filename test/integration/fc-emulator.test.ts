@@ -14,6 +14,7 @@ import {
   startFcEmulator,
 } from '../../local/fc/fc-emulator';
 import { crc64 } from '../../shared/crc64';
+import { TEMPLATE_PARAMETERS } from '../fixtures/template-parameters.ts';
 
 // @alicloud/fc2 ships no types: describe the part these tests use.
 /** fc2 parses JSON answers; the fields these tests read. */
@@ -484,15 +485,7 @@ exports.handler = async (event, context) => {
     );
     const fc = await start({
       templatePath: join(dir, 'template.yml'),
-      parameters: {
-        BucketName: 'algolib-packages',
-        CityVisualInstanceId: 'cityvisual-0001',
-        CityVisualOssAccessKeyId: 'LTAI-reader',
-        CityVisualOssAccessKeySecret: 'reader-secret',
-        FunctionRoleArn: 'acs:ram::1234567890123456:role/algolib-function',
-        TriggerRoleArn: 'acs:ram::1234567890123456:role/algolib-trigger',
-        OnFailureDestination: 'acs:mns:cn-shanghai:1234567890123456:/queues/algolib-failed/messages',
-      },
+      parameters: TEMPLATE_PARAMETERS,
       environmentOverrides: { OSS_ENDPOINT: 'http://127.0.0.1:9', STUB_OUT: join(dir, 'out.json') },
     });
     const manifest = ossRecord('library/face/face-1.2.0.manifest.json', 'ObjectCreated:PutObject', 'algolib-packages');

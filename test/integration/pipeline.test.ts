@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
 import { crc64 } from '../../shared/crc64.ts';
 import { statusKeyOf } from '../../shared/keys.ts';
+import { objectCreatedRecord } from '../../shared/oss-event.ts';
 import type { StatusDocument } from '../../shared/status.ts';
 import { isTerminal } from '../../shared/status.ts';
 import { validManifest } from '../fakes/register-deps.ts';
@@ -128,33 +129,18 @@ describe('the pipeline on the local cloud', () => {
     await client.put(pair.packageKey, pair.bytes);
     await cloud.idle();
     const manifestBytes = Buffer.from(JSON.stringify(pair.manifest));
-    const record = {
-      eventName: 'ObjectCreated:PutObject',
-      eventSource: 'acs:oss',
-      eventTime: new Date().toISOString(),
-      eventVersion: '1.0',
-      oss: {
-        bucket: {
-          arn: `acs:oss:cn-shanghai:1:${cloud.state.oss.bucket}`,
-          name: cloud.state.oss.bucket,
-          ownerIdentity: '1',
-        },
-        object: {
-          key: pair.manifestKey,
-          size: manifestBytes.length,
-          deltaSize: manifestBytes.length,
-          eTag: 'DUPLICATE',
-        },
-        ossSchemaVersion: '1.0',
-        ruleId: 'duplicate',
-      },
-      region: 'cn-shanghai',
-      responseElements: { requestId: 'duplicate' },
-    };
+    const record = objectCreatedRecord({
+      bucket: cloud.state.oss.bucket,
+      key: pair.manifestKey,
+      size: manifestBytes.length,
+      etag: 'DUPLICATE',
+      requestId: 'duplicate',
+      ruleId: 'duplicate',
+    });
 
     // Act: the upload's own event, plus two re-deliveries of it.
     await client.put(pair.manifestKey, manifestBytes);
-    for (let i = 0; i < 2; i += 1) cloud.fc.dispatchOssEvent(record as never);
+    for (let i = 0; i < 2; i += 1) cloud.fc.dispatchOssEvent(record);
     const status = await settledStatus(pair.statusKey);
 
     // Assert

@@ -7,24 +7,12 @@ import {
 } from '../../local/webhook-receiver.ts';
 import { createLogger } from '../../shared/log.ts';
 import { deadlineAt } from '../../shared/retry.ts';
-import type { StatusDocument } from '../../shared/status.ts';
 import { createWebhookNotifier, signWebhook, type WebhookNotifierOptions, webhookIdOf } from '../../shared/webhooks.ts';
+import { sampleStatus } from '../fixtures/status-document.ts';
 
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-const statusOf = (overrides: Partial<StatusDocument> = {}): StatusDocument => ({
-  schemaVersion: 1,
-  state: 'REGISTERED',
-  name: 'face',
-  version: '1.2.0',
-  algoLibId: '36',
-  created: true,
-  package: { bucket: 'algolib-packages', key: 'library/face/face-1.2.0.tar.gz', size: 1234, etag: '"9B2CF535"' },
-  manifest: { key: 'library/face/face-1.2.0.manifest.json', etag: '"0F1D2C3B"' },
-  errors: [],
-  updatedAt: '2026-11-29T12:00:00.000Z',
-  ...overrides,
-});
+const statusOf = sampleStatus;
 
 /** Longer than any hook timeout: if close() waited for a hanging answer, afterEach would fail. */
 const HANG = { delayMs: 60_000 };

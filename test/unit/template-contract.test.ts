@@ -8,16 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type CheckResult, type CheckRule, checkTemplate } from '../../deploy/check-template.ts';
 import { loadConfig, REQUIRED_VARIABLES } from '../../shared/config.ts';
 import { MANIFEST_SUFFIX, PACKAGE_SUFFIX, pairOf } from '../../shared/keys.ts';
+import { TEMPLATE_PARAMETERS } from '../fixtures/template-parameters.ts';
 
-const SAMPLE_PARAMETERS = {
-  BucketName: 'algolib-packages',
-  CityVisualInstanceId: 'cityvisual-abc123',
-  CityVisualOssAccessKeyId: 'LTAIreadonly',
-  CityVisualOssAccessKeySecret: 'secret',
-  FunctionRoleArn: 'acs:ram::1234567890123456:role/algolib-function',
-  TriggerRoleArn: 'acs:ram::1234567890123456:role/algolib-oss-trigger',
-  OnFailureDestination: 'acs:mns:cn-shanghai:1234567890123456:/queues/algolib-failed/messages',
-};
+const SAMPLE_PARAMETERS = TEMPLATE_PARAMETERS;
 
 let checked: CheckResult;
 const model = () => {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadTemplate, parseTemplate, TemplateError } from '../../deploy/template';
+import { TEMPLATE_PARAMETERS } from '../fixtures/template-parameters.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtureTemplate = fileURLToPath(new URL('../fixtures/fc/template.yml', import.meta.url));
@@ -216,15 +217,7 @@ describe('loadTemplate', () => {
 
   it("resolves the project's template.yml", () => {
     // Arrange
-    const parameters = {
-      BucketName: 'algolib-packages',
-      CityVisualInstanceId: 'cityvisual-0001',
-      CityVisualOssAccessKeyId: 'LTAI-reader',
-      CityVisualOssAccessKeySecret: 'reader-secret',
-      FunctionRoleArn: 'acs:ram::1234567890123456:role/algolib-function',
-      TriggerRoleArn: 'acs:ram::1234567890123456:role/algolib-trigger',
-      OnFailureDestination: 'acs:mns:cn-shanghai:1234567890123456:/queues/algolib-failed/messages',
-    };
+    const parameters = TEMPLATE_PARAMETERS;
 
     // Act
     const model = loadTemplate(`${root}/template.yml`, { parameters });
@@ -249,7 +242,7 @@ describe('loadTemplate', () => {
         'oss:ObjectCreated:CopyObject',
       ],
       filter: { prefix: 'library/', suffix },
-      invocationRole: 'acs:ram::1234567890123456:role/algolib-trigger',
+      invocationRole: TEMPLATE_PARAMETERS.TriggerRoleArn,
     });
     expect(service?.functions).toEqual([
       {
@@ -271,10 +264,10 @@ describe('loadTemplate', () => {
           STATUS_PREFIX: 'status/',
           CITYVISUAL_ENDPOINT: 'https://cityvisual.cn-shanghai.aliyuncs.com',
           CITYVISUAL_REGION_ID: 'cn-shanghai',
-          CITYVISUAL_INSTANCE_ID: 'cityvisual-0001',
+          CITYVISUAL_INSTANCE_ID: TEMPLATE_PARAMETERS.CityVisualInstanceId,
           CITYVISUAL_OSS_ENDPOINT: 'oss-cn-shanghai-internal.aliyuncs.com',
-          CITYVISUAL_OSS_ACCESS_KEY_ID: 'LTAI-reader',
-          CITYVISUAL_OSS_ACCESS_KEY_SECRET: 'reader-secret',
+          CITYVISUAL_OSS_ACCESS_KEY_ID: TEMPLATE_PARAMETERS.CityVisualOssAccessKeyId,
+          CITYVISUAL_OSS_ACCESS_KEY_SECRET: TEMPLATE_PARAMETERS.CityVisualOssAccessKeySecret,
           WEBHOOK_ENDPOINTS: '[]',
         },
         asyncConfiguration: {

@@ -13,6 +13,7 @@ import {
   type WebhookNotifierOptions,
   webhookIdOf,
 } from '../../shared/webhooks.ts';
+import { sampleStatus } from '../fixtures/status-document.ts';
 
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const SECRET = newSecret();
@@ -22,26 +23,7 @@ const ENDPOINT: WebhookEndpoint = {
   secrets: [SECRET],
 };
 
-const statusOf = (overrides: Partial<StatusDocument> = {}): StatusDocument => ({
-  schemaVersion: 1,
-  state: 'REGISTERED',
-  name: 'face',
-  version: '1.2.0',
-  algoLibId: '36',
-  created: true,
-  package: {
-    bucket: 'algolib-packages',
-    key: 'library/face/face-1.2.0.tar.gz',
-    size: 1234,
-    crc64: '5981764153023615706',
-    etag: '"9B2CF535F27731C974343645A3985328"',
-  },
-  manifest: { key: 'library/face/face-1.2.0.manifest.json', etag: '"0F1D2C3B4A5968778695A4B3C2D1E0F0"' },
-  // Not ASCII on purpose: the signature must cover the exact UTF-8 bytes sent.
-  errors: [{ code: 'NOTE', message: 'déjà vu — 顔' }],
-  updatedAt: '2026-11-29T12:00:00.000Z',
-  ...overrides,
-});
+const statusOf = sampleStatus;
 
 /** What the fake endpoint saw of one request. */
 type Sent = { url: string; headers: Record<string, string>; body: string; redirect: RequestInit['redirect'] };
