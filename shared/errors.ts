@@ -36,8 +36,19 @@ export class RemoteError extends PipelineError {
   public readonly code: string;
   public readonly retryable: boolean;
   public readonly httpStatus: number | undefined;
+  /**
+   * The deployment, not the package, is at fault (RAM permissions, credentials, signatures): the registration ends
+   * `FAILED` and FC runs it again, so a fixed role makes the next run succeed. Retrying at once does not help.
+   */
+  public readonly deployment: boolean;
   public constructor(
-    fields: { service: RemoteError['service']; code: string; retryable: boolean; httpStatus?: number | undefined },
+    fields: {
+      service: RemoteError['service'];
+      code: string;
+      retryable: boolean;
+      httpStatus?: number | undefined;
+      deployment?: boolean;
+    },
     message: string,
     options?: ErrorOptions,
   ) {
@@ -47,6 +58,7 @@ export class RemoteError extends PipelineError {
     this.code = fields.code;
     this.retryable = fields.retryable;
     this.httpStatus = fields.httpStatus;
+    this.deployment = fields.deployment ?? false;
   }
 }
 

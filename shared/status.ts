@@ -18,8 +18,10 @@ export type StatusErrorCode =
 
 export type StatusError = { code: StatusErrorCode; message: string; path?: string };
 
-/** One webhook endpoint's delivery of this status (issue: signed webhooks). */
+/** One endpoint's delivery of this status: a Standard Webhook, or a chat robot's message. */
 export type NotificationRecord = {
+  /** Absent on records written before chat robots: a Standard Webhook. */
+  kind?: 'webhook' | 'dingtalk' | 'wecom' | 'lark';
   /** Host (and port) of the endpoint; never the full URL, which may carry a token. */
   endpoint: string;
   webhookId: string;
@@ -39,6 +41,10 @@ export type StatusDocument = {
   version?: string;
   algoLibId?: string;
   created?: boolean;
+  /** REGISTERED only: what this upload did to the library. */
+  change?: 'created' | 'updated' | 'unchanged';
+  /** `change: "updated"` only: the version the library had before. */
+  previous?: { version: string; packageKey: string };
   package: { bucket: string; key: string; size?: number; crc64?: string; etag?: string };
   manifest: { key: string; etag?: string };
   errors: StatusError[];
