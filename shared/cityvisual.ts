@@ -4,10 +4,12 @@
  */
 import RPCClient from '@alicloud/pop-core';
 import { RemoteError } from './errors.ts';
+import { algoLibParameters, type Manifest } from './manifest.ts';
 import type { Credentials } from './object-store.ts';
 
 export const API_VERSION = '2018-10-30';
 
+/** The wire parameters of CreateAlgoLib (ModifyAlgoLib takes the same plus `AlgoLibId`); the adapter builds them. */
 export type CreateAlgoLibParams = {
   AlgoLibName: string;
   AlgoLibVersion: string;
@@ -24,19 +26,28 @@ export type CreateAlgoLibParams = {
   RegionId: string;
 };
 
-export type AlgoLibSummary = {
+/** What a library is, in the manifest's terms: the adapter turns it into wire fields. */
+export type AlgoLibSpec = Pick<Manifest, 'name' | 'version' | 'capabilities' | 'capacity' | 'objects' | 'text'>;
+
+/** Where the library's package lives (`OssBucket`, `OssPath`). */
+export type AlgoLibLocation = { bucket: string; path: string };
+
+/** A library as DescribeAlgoLibs lists it. */
+export type AlgoLib = {
   algoLibId: string;
   name: string;
   version: string;
-  ossBucket: string;
-  ossPath: string;
+  location: AlgoLibLocation;
 };
 
+/** CityVisual's algorithm libraries in domain terms; instance, region and the reader key belong to the adapter. */
 export type AlgoLibRegistry = {
   /** CreateAlgoLib; resolves to the new library's id (always a string). */
-  create(params: CreateAlgoLibParams, timeoutMs: number): Promise<string>;
+  create(spec: AlgoLibSpec, location: AlgoLibLocation, timeoutMs: number): Promise<string>;
+  /** ModifyAlgoLib with every field of `spec` (CityVisual keeps the library's id and name). */
+  update(algoLibId: string, spec: AlgoLibSpec, location: AlgoLibLocation, timeoutMs: number): Promise<void>;
   /** DescribeAlgoLibs filtered to an exact name match, paging through every page. */
-  findByName(name: string, timeoutMs: number): Promise<AlgoLibSummary | undefined>;
+  find(name: string, timeoutMs: number): Promise<AlgoLib | undefined>;
 };
 
 /** Codes that say "try again later", whatever the HTTP status (throttling is 400 in some products, 429 in others). */
@@ -121,6 +132,8 @@ export type PopCoreRegistryOptions = {
   endpoint: string;
   instanceId: string;
   regionId: string;
+  /** `OssEndpoint` and the read-only key CityVisual reads packages with (never logged). */
+  oss: { endpoint: string; accessKeyId: string; accessKeySecret: string };
   /** Read at every request, so rotated STS credentials are used as soon as the FC context carries them. */
   credentials: () => Credentials;
 };
@@ -132,7 +145,7 @@ export type PopCoreRegistryOptions = {
  * @example
  * ```ts
  * const registry = createPopCoreRegistry({ endpoint, instanceId, regionId: 'cn-shanghai', credentials: () => context.credentials });
- * const id = await registry.create(params, 10_000);
+ * const id = await registry.create(spec, { bucket, path: packageKey }, 10_000);
  * ```
  */
 export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibRegistry => {
@@ -185,9 +198,20 @@ export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibR
     return body;
   };
 
+  const wire = (spec: AlgoLibSpec, location: AlgoLibLocation): CreateAlgoLibParams => ({
+    ...algoLibParameters(spec),
+    InstanceId: options.instanceId,
+    RegionId: options.regionId,
+    OssBucket: location.bucket,
+    OssPath: location.path,
+    OssEndpoint: options.oss.endpoint,
+    OssAccessKeyId: options.oss.accessKeyId,
+    OssAccessKeySecret: options.oss.accessKeySecret,
+  });
+
   return {
-    async create(params, timeoutMs) {
-      const body = await request<{ AlgoLibId?: unknown }>('CreateAlgoLib', params, timeoutMs);
+    async create(spec, location, timeoutMs) {
+      const body = await request<{ AlgoLibId?: unknown }>('CreateAlgoLib', wire(spec, location), timeoutMs);
       if (body.AlgoLibId === undefined || body.AlgoLibId === null || body.AlgoLibId === '') {
         throw new RemoteError(
           { service: 'cityvisual', code: 'InvalidResponse', retryable: true },
@@ -198,7 +222,11 @@ export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibR
       return String(body.AlgoLibId);
     },
 
-    async findByName(name, timeoutMs) {
+    async update(algoLibId, spec, location, timeoutMs) {
+      await request('ModifyAlgoLib', { ...wire(spec, location), AlgoLibId: algoLibId }, timeoutMs);
+    },
+
+    async find(name, timeoutMs) {
       for (let page = 1; page <= MAX_PAGES; page += 1) {
         const body = await request<DescribeResponse>(
           'DescribeAlgoLibs',
@@ -219,8 +247,7 @@ export const createPopCoreRegistry = (options: PopCoreRegistryOptions): AlgoLibR
             algoLibId: String(match.AlgoLibId),
             name,
             version: String(match.AlgoLibVersion ?? ''),
-            ossBucket: String(match.OssBucket ?? ''),
-            ossPath: String(match.OssPath ?? ''),
+            location: { bucket: String(match.OssBucket ?? ''), path: String(match.OssPath ?? '') },
           };
         }
         if (libraries.length < PAGE_SIZE || page * PAGE_SIZE >= (body.TotalCount ?? 0)) return undefined;

@@ -85,6 +85,10 @@ export const ConfigSchema = z.object({
   WEBHOOK_ENDPOINTS: webhookEndpoints,
   WEBHOOK_STATES: webhookStates,
   WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  /** `upgrade`: a newer version of an owned library updates it; `create-only`: one version per name, ever. */
+  VERSION_POLICY: z._default(z.enum(['upgrade', 'create-only']), 'upgrade'),
+  /** Whether an identical re-publish (`change: "unchanged"`) is notified too. */
+  NOTIFY_UNCHANGED: z._default(z.enum(['true', 'false']), 'false'),
 });
 
 type Env = z.infer<typeof ConfigSchema>;
@@ -110,6 +114,8 @@ export type Config = {
   retry: { baseMs: number; maxDelayMs: number; maxAttempts: number };
   deadlineReserveMs: number;
   webhooks: { endpoints: WebhookEndpoint[]; states: Env['WEBHOOK_STATES']; timeoutMs: number };
+  versionPolicy: Env['VERSION_POLICY'];
+  notifyUnchanged: boolean;
 };
 
 const toConfig = (env: Env): Config => ({
@@ -134,6 +140,8 @@ const toConfig = (env: Env): Config => ({
   retry: { baseMs: env.RETRY_BASE_MS, maxDelayMs: env.RETRY_MAX_DELAY_MS, maxAttempts: env.RETRY_MAX_ATTEMPTS },
   deadlineReserveMs: env.DEADLINE_RESERVE_MS,
   webhooks: { endpoints: env.WEBHOOK_ENDPOINTS, states: env.WEBHOOK_STATES, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
+  versionPolicy: env.VERSION_POLICY,
+  notifyUnchanged: env.NOTIFY_UNCHANGED === 'true',
 });
 
 /** The variables whose values are secrets: never printed, even in a config error. */

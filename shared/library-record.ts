@@ -4,12 +4,16 @@
  * `algolib list`, `algolib status name@version` and the console read; CityVisual stays the truth for what the
  * library is (the record is never consulted to decide whether a library exists, only who created it).
  */
+import type { ObjectStore } from './object-store.ts';
 import type { RegistrationState, StatusDocument } from './status.ts';
 
 /** One upload of this name that reached a terminal answer, newest last. */
 export type LibraryUpload = {
   version: string;
   packageKey: string;
+  /** Which upload of the key this was (an answer is for one pair of ETags). */
+  packageEtag?: string;
+  manifestEtag?: string;
   statusKey: string;
   state: RegistrationState;
   change?: StatusDocument['change'];
@@ -27,12 +31,16 @@ export type LibraryRecord = {
   version?: string;
   /** The package of the current version. */
   package?: { bucket: string; key: string };
+  /** SHA-256 of the manifest content of the current version (tells a re-upload of the same content). */
+  manifestSha256?: string;
   /** Who owns the name: the bucket and folder (`<prefix><dir>/`) of the package that created it. */
   owner?: { bucket: string; folder: string };
   /** The newest upload's answer, whatever it was. */
   latest: LibraryUpload;
   /** Every upload's answer, oldest first, capped at `LIBRARY_HISTORY_MAX` (the oldest dropped). */
   history: LibraryUpload[];
+  /** The claim generation of the invocation that wrote this record (where the next claim starts looking). */
+  generation: number;
   updatedAt: string;
 };
 
@@ -58,3 +66,70 @@ export const librariesPrefixOf = (statusPrefix: string): string => `${statusPref
  */
 export const libraryRecordKeyOf = (name: string, statusPrefix: string): string =>
   `${librariesPrefixOf(statusPrefix)}${name}.json`;
+
+/** Reads a record; `undefined` when there is none or it is not one (a record is never trusted blindly). */
+export const readLibraryRecord = async (
+  store: ObjectStore,
+  name: string,
+  statusPrefix: string,
+): Promise<LibraryRecord | undefined> => {
+  const object = await store.getBytes(libraryRecordKeyOf(name, statusPrefix), 1024 * 1024);
+  if (!object) return undefined;
+  try {
+    const record = JSON.parse(Buffer.from(object.bytes).toString('utf8')) as LibraryRecord;
+    return record && record.schemaVersion === 1 && record.name === name ? record : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The record after an upload's answer: `status` (terminal) is appended to the history; a REGISTERED answer moves the
+ * current version, package and owner.
+ *
+ * @example
+ * ```ts
+ * const next = nextLibraryRecord(record, status, { statusKey, generation: 3, manifestSha256 });
+ * ```
+ */
+export const nextLibraryRecord = (
+  record: LibraryRecord | undefined,
+  status: StatusDocument,
+  facts: { name: string; statusKey: string; generation: number; manifestSha256: string | undefined },
+): LibraryRecord => {
+  const upload: LibraryUpload = {
+    version: status.version ?? '',
+    packageKey: status.package.key,
+    ...(status.package.etag ? { packageEtag: status.package.etag } : {}),
+    ...(status.manifest.etag ? { manifestEtag: status.manifest.etag } : {}),
+    statusKey: facts.statusKey,
+    state: status.state,
+    ...(status.change ? { change: status.change } : {}),
+    ...(status.errors.length > 0 ? { codes: status.errors.map((error) => error.code) } : {}),
+    at: status.updatedAt,
+  };
+  const registered = status.state === 'REGISTERED' && status.algoLibId !== undefined;
+  const folder = status.package.key.slice(0, status.package.key.lastIndexOf('/') + 1);
+  return {
+    schemaVersion: 1,
+    name: facts.name,
+    ...(record?.algoLibId ? { algoLibId: record.algoLibId } : {}),
+    ...(record?.version ? { version: record.version } : {}),
+    ...(record?.package ? { package: record.package } : {}),
+    ...(record?.manifestSha256 ? { manifestSha256: record.manifestSha256 } : {}),
+    ...(record?.owner ? { owner: record.owner } : {}),
+    ...(registered
+      ? {
+          algoLibId: status.algoLibId,
+          version: status.version,
+          package: { bucket: status.package.bucket, key: status.package.key },
+          ...(facts.manifestSha256 ? { manifestSha256: facts.manifestSha256 } : {}),
+          owner: record?.owner ?? { bucket: status.package.bucket, folder },
+        }
+      : {}),
+    latest: upload,
+    history: [...(record?.history ?? []), upload].slice(-LIBRARY_HISTORY_MAX),
+    generation: facts.generation,
+    updatedAt: status.updatedAt,
+  };
+};

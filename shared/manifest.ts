@@ -321,7 +321,9 @@ export const manifestJsonSchema = (): Record<string, unknown> => ({
  * algoLibParameters(manifest).CapabilityNames; // 'PERSON,FACE'
  * ```
  */
-export const algoLibParameters = (manifest: Manifest) => ({
+export const algoLibParameters = (
+  manifest: Pick<Manifest, 'name' | 'version' | 'capabilities' | 'capacity' | 'objects' | 'text'>,
+) => ({
   AlgoLibName: manifest.name,
   AlgoLibVersion: manifest.version,
   CapabilityNames: manifest.capabilities.join(','),

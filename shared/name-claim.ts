@@ -1,127 +1,180 @@
 /**
- * Name claims: at most one invocation at a time calls CreateAlgoLib for a library name.
+ * The claim: one mechanism that runs a unit of work under a lock on a name (a library name, or a package key for
+ * answers given before a name is known), so of any number of concurrent or repeated deliveries one works at a time
+ * and the rest wait for it.
  *
  * OSS offers create-if-absent (`x-oss-forbid-overwrite`), not compare-and-swap, so a claim is never rewritten:
- * generation 0 is `status/.claims/<name>/000000.json`, and an expired or released claim is replaced by writing the
- * next generation, which is exactly as atomic as the first claim. A claim names its owner (the FC request id), the
- * package it is for and a deadline (the owner's FC timeout, after which FC has killed it). Whether the holder is done
- * is read from the holder's status document, so finishing needs no extra write. CityVisual's own
- * `InvalidName.Duplicate` stays the backstop for the rare case two owners overlap (a paused clock, a lost write).
+ * generation 0 is `status/.claims/<lock>/000000.json`; its holder releases it by writing `000000.released.json`
+ * when its unit of work is over (answer, webhooks and records written), and the next holder writes generation 1,
+ * exactly as atomic as the first. A claim carries its owner's FC deadline; a claim past it belongs to a dead
+ * invocation and is skipped the same way. CityVisual's own `InvalidName.Duplicate` stays the backstop for the rare
+ * case two holders overlap (a paused clock, a lost write).
  */
-import { claimKeyOf, statusKeyOf } from './keys.ts';
+import type { Budget } from './budget.ts';
+import { DeadlineError } from './errors.ts';
+import { claimKeyOf } from './keys.ts';
 import type { ObjectStore } from './object-store.ts';
-import type { StatusDocument } from './status.ts';
-import { isTerminal } from './status.ts';
+
+/** The upload a claim is taken for: a package and its manifest, each as one upload (ETag). */
+export type ClaimedUpload = { bucket: string; key: string; etag: string; manifestKey: string; manifestEtag: string };
 
 export type NameClaim = {
   schemaVersion: 1;
+  /** The library name (or `.key-…` for a package key). */
   name: string;
+  /** FC request id of the holder. */
   owner: string;
-  package: { bucket: string; key: string; etag: string };
-  manifest: { key: string; etag: string };
+  upload: ClaimedUpload;
   claimedAt: string;
   expiresAt: string;
 };
 
-export type ClaimOutcome =
-  /** We hold generation `generation`: call CreateAlgoLib. */
-  | { kind: 'owner'; generation: number }
-  /** This pair already reached a final answer: replay it, call nothing. */
-  | { kind: 'done'; status: StatusDocument }
-  /** Another package registered the name. */
-  | { kind: 'conflict'; holder: NameClaim['package'] }
-  /** Someone else holds a live claim until `expiresAt`; wait for its status, then ask again from `generation`. */
-  | { kind: 'busy'; generation: number; expiresAt: number; holderStatusKey: string };
+/** What the unit of work is told about earlier holders. */
+export type ClaimContext = {
+  generation: number;
+  /** An earlier holder worked on this very upload and did not finish (it died, or FC re-ran our request id). */
+  interrupted: boolean;
+  /** An earlier holder worked on this very upload and finished: its answer is already written. */
+  answered: boolean;
+};
 
 export type ClaimRequest = {
   name: string;
   owner: string;
-  package: NameClaim['package'];
-  manifest: NameClaim['manifest'];
-  expiresAt: number;
+  upload: ClaimedUpload;
   statusPrefix: string;
-  /** Start at this generation (after a wait) instead of 0. */
+  /** Where to start looking (the generation after the last one known released): claims are never deleted. */
   fromGeneration?: number;
 };
 
-/** More generations than this for one name means something is badly wrong (each one is a failed registration). */
-const MAX_GENERATIONS = 1000;
+export type ClaimDeps = {
+  store: ObjectStore;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  budget: Budget;
+  /** Wraps each OSS call (retries; logging). */
+  call: <T>(what: string, operation: () => Promise<T>) => Promise<T>;
+  /** Told when a live holder makes us wait. */
+  onBusy?: (holder: NameClaim, generation: number) => void;
+};
 
-const readJson = async <T>(store: ObjectStore, key: string): Promise<T | undefined> => {
-  const object = await store.getBytes(key, 64 * 1024);
-  if (!object) return undefined;
+/** More generations than this for one name means something is badly wrong. */
+const MAX_GENERATIONS = 100_000;
+const FIRST_POLL_MS = 100;
+const MAX_POLL_MS = 1_000;
+
+const parse = (bytes: Uint8Array | undefined): NameClaim | undefined => {
+  if (!bytes) return undefined;
   try {
-    return JSON.parse(Buffer.from(object.bytes).toString('utf8')) as T;
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as NameClaim;
   } catch {
     return undefined;
   }
 };
 
-/** Reads the status document at `key`, or `undefined` when there is none (or it is unreadable). */
-export const readStatus = (store: ObjectStore, key: string) => readJson<StatusDocument>(store, key);
+const sameUpload = (a: ClaimedUpload, b: ClaimedUpload) =>
+  a.bucket === b.bucket &&
+  a.key === b.key &&
+  a.etag === b.etag &&
+  a.manifestKey === b.manifestKey &&
+  a.manifestEtag === b.manifestEtag;
 
-const samePair = (status: StatusDocument, request: ClaimRequest) =>
-  status.package.etag === request.package.etag && status.manifest.etag === request.manifest.etag;
-
-/**
- * Decides what a holder's status means for us: `undefined` means the holder is still at work (or crashed),
- * `'released'` means its attempt ended without taking the name, otherwise our outcome.
- */
-const judgeHolder = (
-  claim: NameClaim,
-  holderStatus: StatusDocument | undefined,
-  request: ClaimRequest,
-): ClaimOutcome | 'released' | undefined => {
-  if (!holderStatus || !isTerminal(holderStatus.state)) return undefined;
-  const samePackage = claim.package.bucket === request.package.bucket && claim.package.key === request.package.key;
-  if (holderStatus.state === 'REGISTERED') {
-    return samePackage ? { kind: 'done', status: holderStatus } : { kind: 'conflict', holder: claim.package };
-  }
-  // The same pair was already rejected (bad manifest, bad package, name taken): that answer stands.
-  if (samePackage && holderStatus.state !== 'FAILED' && samePair(holderStatus, request))
-    return { kind: 'done', status: holderStatus };
-  return 'released';
-};
+/** `status/.claims/face/000003.json` → `status/.claims/face/000003.released.json` */
+export const releaseKeyOf = (claimKey: string): string => claimKey.replace(/\.json$/, '.released.json');
 
 /**
- * Claims `request.name` for `request.owner`, or says why not.
+ * Runs `work` while holding the claim on `request.name`, waiting (within the budget's work phase) while a live
+ * invocation holds it, and releases the claim once `work` has written its answer. Throws `DeadlineError` when the
+ * holder outlives our budget (FC runs the event again).
  *
  * @example
  * ```ts
- * const outcome = await acquireNameClaim(statuses, { name: 'face', owner: context.requestId, package, manifest, expiresAt, statusPrefix: 'status/' }, Date.now);
- * if (outcome.kind === 'owner') await registry.create(params, timeoutMs);
+ * const status = await withNameClaim(claimDeps, { name: 'face', owner: context.requestId, upload, statusPrefix: 'status/' },
+ *   async ({ interrupted }) => registerUnderClaim(interrupted));
  * ```
  */
-export const acquireNameClaim = async (
-  store: ObjectStore,
+export const withNameClaim = async <T>(
+  deps: ClaimDeps,
   request: ClaimRequest,
-  now: () => number,
-): Promise<ClaimOutcome> => {
-  const body: NameClaim = {
+  work: (context: ClaimContext) => Promise<T>,
+): Promise<T> => {
+  const { store, now, budget, call } = deps;
+  const body = (): NameClaim => ({
     schemaVersion: 1,
     name: request.name,
     owner: request.owner,
-    package: request.package,
-    manifest: request.manifest,
+    upload: request.upload,
     claimedAt: new Date(now()).toISOString(),
-    expiresAt: new Date(request.expiresAt).toISOString(),
-  };
-  for (let generation = request.fromGeneration ?? 0; generation < MAX_GENERATIONS; generation += 1) {
+    expiresAt: new Date(budget.hardDeadline).toISOString(),
+  });
+  let interrupted = false;
+  let answered = false;
+  let pollMs = FIRST_POLL_MS;
+  for (let generation = request.fromGeneration ?? 0; generation < MAX_GENERATIONS; ) {
     const key = claimKeyOf(request.name, generation, request.statusPrefix);
-    if (await store.putIfAbsent(key, JSON.stringify(body))) return { kind: 'owner', generation };
-    const claim = await readJson<NameClaim>(store, key);
-    if (!claim) continue;
-    const holderStatusKey = statusKeyOf(claim.package.key, request.statusPrefix);
-    const verdict = judgeHolder(claim, await readStatus(store, holderStatusKey), request);
-    // Our own claim: a write that answered with an error on the wire but landed, or FC retrying our request id after
-    // the instance died. If that earlier run already reached the answer, keep it; otherwise carry on as the owner.
-    if (claim.owner === request.owner)
-      return verdict && verdict !== 'released' ? verdict : { kind: 'owner', generation };
-    if (verdict === 'released') continue;
-    if (verdict) return verdict;
-    const expiresAt = Date.parse(claim.expiresAt);
-    if (!(expiresAt > now())) continue;
-    return { kind: 'busy', generation, expiresAt, holderStatusKey };
+    const held =
+      (await call('claim.write', () => store.putIfAbsent(key, JSON.stringify(body())))) ||
+      // Our own claim: a write that answered with an error on the wire but landed, or FC re-running our request id
+      // after the instance died.
+      (await isOwn(deps, key, request, () => {
+        interrupted = true;
+      }));
+    if (held === true) {
+      let result: T;
+      try {
+        result = await work({ generation, interrupted, answered });
+      } catch (error) {
+        // A DeadlineError comes after the answer (FAILED) was written: FC runs the event again, and the next holder
+        // may start at once. Anything else may have left work half done: the claim stays until it expires.
+        if (error instanceof DeadlineError) await release(deps, key);
+        throw error;
+      }
+      await release(deps, key);
+      return result;
+    }
+    const claim = held;
+    const released =
+      claim === undefined || (await call('claim.read', () => store.getBytes(releaseKeyOf(key), 1024))) !== undefined;
+    const expired = claim !== undefined && !(Date.parse(claim.expiresAt) > now());
+    if (claim && sameUpload(claim.upload, request.upload)) {
+      if (released) answered = true;
+      else if (expired) interrupted = true;
+    }
+    if (released || expired) {
+      generation += 1;
+      pollMs = FIRST_POLL_MS;
+      continue;
+    }
+    deps.onBusy?.(claim, generation);
+    if (budget.work.remaining() < pollMs) {
+      throw new DeadlineError(
+        `Expected the claim on \`${request.name}\` to be released before the deadline; FC will run this event again`,
+      );
+    }
+    await deps.sleep(pollMs);
+    pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
   }
   throw new Error(`Expected fewer than ${MAX_GENERATIONS} claim generations for \`${request.name}\``);
+};
+
+/** Reads the claim at `key`: `true` when it is ours, else the claim (or `undefined` when unreadable). */
+const isOwn = async (
+  deps: ClaimDeps,
+  key: string,
+  request: ClaimRequest,
+  onOwn: () => void,
+): Promise<true | NameClaim | undefined> => {
+  const claim = parse((await deps.call('claim.read', () => deps.store.getBytes(key, 64 * 1024)))?.bytes);
+  if (claim?.owner !== request.owner) return claim;
+  onOwn();
+  return true;
+};
+
+/** Releases a claim; a release that cannot be written only makes the next holder wait for the claim's expiry. */
+const release = async (deps: ClaimDeps, key: string) => {
+  try {
+    await deps.call('claim.release', () => deps.store.putIfAbsent(releaseKeyOf(key), '{}'));
+  } catch {
+    // Logged by `call`; the claim expires at the holder's FC deadline.
+  }
 };

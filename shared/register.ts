@@ -1,29 +1,35 @@
+import { createHash } from 'node:crypto';
 /**
- * The pipeline, as pure orchestration over ports: one object-created event in, one status document out.
+ * The pipeline, as orchestration over ports: one object-created event in, one answer out.
  *
- * event → pair keys → manifest (capped read) + package HEAD, in parallel → parse and verify → name claim →
- * CreateAlgoLib (retried; Duplicate resolved with DescribeAlgoLibs) → status document → webhooks.
+ * event → pair keys → manifest (capped read) ∥ package HEAD → verify (verify-upload.ts) → under the name's claim
+ * (name-claim.ts): what CityVisual has → decide (release-decision.ts) → CreateAlgoLib | ModifyAlgoLib | nothing →
+ * answer: status document, notifications, library record (all inside the claim, so duplicates wait instead of
+ * sending again).
  */
 
-import type { AlgoLibRegistry } from './cityvisual.ts';
+import { type Budget, budgetOf } from './budget.ts';
+import type { AlgoLib, AlgoLibRegistry } from './cityvisual.ts';
 import type { Config } from './config.ts';
 import { DeadlineError, EventParseError, RemoteError } from './errors.ts';
 import { claimsPrefixOf, type PairKeys, pairOf, statusKeyOf } from './keys.ts';
+import { type LibraryRecord, libraryRecordKeyOf, nextLibraryRecord, readLibraryRecord } from './library-record.ts';
 import type { Logger } from './log.ts';
-import { algoLibParameters, MANIFEST_MAX_BYTES, type Manifest, parseManifest } from './manifest.ts';
-import { acquireNameClaim, type ClaimOutcome, readStatus } from './name-claim.ts';
+import { MANIFEST_MAX_BYTES, type Manifest } from './manifest.ts';
+import { type ClaimContext, type ClaimedUpload, withNameClaim } from './name-claim.ts';
 import { boundedBy, type ObjectBytes, type ObjectInfo, type ObjectStore } from './object-store.ts';
 import { COMPLETING_EVENTS, type ObjectEvent, parseObjectEvents } from './oss-event.ts';
+import { type Candidate, type Decision, decideRelease } from './release-decision.ts';
 import { type Deadline, withRetry } from './retry.ts';
-import type { StatusDocument, StatusError } from './status.ts';
-import { isTerminal } from './status.ts';
+import { isTerminal, type StatusDocument, type StatusError } from './status.ts';
+import { verifyUpload } from './verify-upload.ts';
 import type { Notifier } from './webhooks.ts';
 
 export type RegisterDeps = {
   config: Config;
   /** The bucket the triggers watch. */
   packages: ObjectStore;
-  /** The bucket status documents and claims are written to (usually the same bucket). */
+  /** The bucket status documents, claims and library records are written to (usually the same bucket). */
   statuses: ObjectStore;
   registry: AlgoLibRegistry;
   notifier: Notifier;
@@ -34,27 +40,31 @@ export type RegisterDeps = {
 };
 
 export type Invocation = {
-  /** FC request id: the owner of any name claim this invocation takes. */
+  /** FC request id: the owner of any claim this invocation takes. */
   requestId: string;
-  /** When work must stop (the FC deadline minus the reserve for the status write and webhooks). */
-  deadline: Deadline;
-  /** When FC kills this invocation: a claim taken now is dead after this. */
-  hardDeadline: number;
+  budget: Budget;
 };
+
+/**
+ * The invocation of an FC request that FC kills at `hardDeadline`.
+ *
+ * @example
+ * ```ts
+ * invocationOf(context.requestId, Date.now() + context.function.timeout * 1000, config, Date.now);
+ * ```
+ */
+export const invocationOf = (
+  requestId: string,
+  hardDeadline: number,
+  config: Pick<Config, 'deadlineReserveMs'>,
+  now: () => number,
+): Invocation => ({ requestId, budget: budgetOf(hardDeadline, config.deadlineReserveMs, now) });
 
 export type RegisterOutcome =
   | { outcome: 'ignored'; reason: string }
   | { outcome: 'written' | 'unchanged'; status: StatusDocument };
 
-type Pair = {
-  bucket: string;
-  packageKey: string;
-  manifestKey: string;
-  statusKey: string;
-};
-
-/** The last second before FC's timeout is nobody's: a request still running then would be cut off by the kill. */
-const RESERVE_FOR_LAST_WRITE_MS = 1_000;
+type Pair = PairKeys & { bucket: string; statusKey: string };
 
 /** The pair an event belongs to, or why the event is not ours to act on. */
 const classify = (config: Config, event: ObjectEvent): { pair: PairKeys } | { reason: string } => {
@@ -65,20 +75,20 @@ const classify = (config: Config, event: ObjectEvent): { pair: PairKeys } | { re
   if (event.bucket !== config.bucket) return { reason: `bucket ${event.bucket} is not the configured bucket` };
   const pair = pairOf(event.key, config.packagePrefix);
   if (!pair) return { reason: 'key is not a package or manifest under the package prefix' };
-  // With an empty package prefix a package can be named like a claim (`.claims/face/000000.tar.gz`): its status
-  // document would land on the claim of `face` and block (or forge) that name.
-  if (statusKeyOf(pair.packageKey, config.statusPrefix).startsWith(claimsPrefixOf(config.statusPrefix)))
-    return { reason: 'its status document would fall among the name claims' };
+  // With an empty package prefix a package can be named like a claim or a record (`.claims/face/000000.tar.gz`):
+  // its status document would land on what the pipeline keeps there and block (or forge) it.
+  if (statusKeyOf(pair.packageKey, config.statusPrefix).startsWith(`${config.statusPrefix}.`))
+    return { reason: 'its status document would fall among the name claims or library records' };
   return { pair };
 };
 
 /**
  * Handles one object-created event: pairs it, and registers the pair when both halves are there.
- * Throws only when the invocation should fail so FC runs it again (time ran out on transient errors).
+ * Throws only when the invocation should fail so FC runs it again (time ran out, or the deployment is at fault).
  *
  * @example
  * ```ts
- * for (const event of parseObjectEvents(buffer)) await registerObject(deps, event, { requestId, deadline, hardDeadline });
+ * for (const event of parseObjectEvents(buffer)) await registerObject(deps, event, invocation);
  * ```
  */
 export const registerObject = async (
@@ -101,16 +111,16 @@ export const registerObject = async (
   }
   const keys = classified.pair;
   const pair: Pair = { bucket: event.bucket, ...keys, statusKey: statusKeyOf(keys.packageKey, config.statusPrefix) };
-  const log = deps.log.child({ key: event.key });
+  const { budget } = invocation;
   // No OSS call may wait past the moment this invocation must have written its answer.
-  const remainingMs = () => invocation.hardDeadline - RESERVE_FOR_LAST_WRITE_MS - deps.now();
+  const remainingMs = () => budget.lastWrite.remaining();
   const bounded = {
     ...deps,
     packages: boundedBy(deps.packages, remainingMs, config.ossTimeoutMs),
     statuses: boundedBy(deps.statuses, remainingMs, config.ossTimeoutMs),
+    log: deps.log.child({ key: event.key }),
   };
-  const run = new Registration(bounded, pair, invocation, log);
-  return run.execute(keys.half);
+  return new Registration(bounded, pair, invocation).execute();
 };
 
 export type PayloadResult = {
@@ -126,7 +136,7 @@ export type PayloadResult = {
  *
  * @example
  * ```ts
- * const results = await registerPayload(deps, event, { requestId: context.requestId, deadline, hardDeadline });
+ * const results = await registerPayload(deps, event, invocationOf(context.requestId, hardDeadline, config, Date.now));
  * ```
  */
 export const registerPayload = async (
@@ -161,28 +171,39 @@ export const registerPayload = async (
   return results;
 };
 
-const base = (pair: Pair, now: number) => ({
-  schemaVersion: 1 as const,
-  package: { bucket: pair.bucket, key: pair.packageKey },
-  manifest: { key: pair.manifestKey },
-  errors: [] as StatusError[],
-  updatedAt: new Date(now).toISOString(),
-});
+/** The status fields every answer about this pair shares. */
+type Identity = Pick<StatusDocument, 'package' | 'manifest'>;
 
-/** One registration attempt; a class only to keep the shared context out of every signature. */
+/** The answer under construction: everything but what the decision adds. */
+type Described = Omit<StatusDocument, 'state'>;
+
+/** A verified upload and what the status document says of it. */
+type Release = { manifest: Manifest; manifestSha256: string; candidate: Candidate; described: Described };
+
+const sameRecords = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+const parseStatus = (object: ObjectBytes | undefined): StatusDocument | undefined => {
+  if (!object) return undefined;
+  try {
+    return JSON.parse(Buffer.from(object.bytes).toString('utf8')) as StatusDocument;
+  } catch {
+    return undefined;
+  }
+};
+
+/** One event's registration; a class only to keep the shared context out of every signature. */
 class Registration {
   public constructor(
-    private readonly deps: RegisterDeps,
+    private readonly deps: RegisterDeps & { log: Logger },
     private readonly pair: Pair,
     private readonly invocation: Invocation,
-    private readonly log: Logger,
   ) {}
 
-  private retry<T>(
-    what: string,
-    operation: () => Promise<T>,
-    deadline: Deadline = this.invocation.deadline,
-  ): Promise<T> {
+  private get log() {
+    return this.deps.log;
+  }
+
+  private retry<T>(what: string, operation: () => Promise<T>, deadline: Deadline = this.invocation.budget.work) {
     return withRetry(operation, {
       policy: this.deps.config.retry,
       deadline,
@@ -199,339 +220,443 @@ class Registration {
     });
   }
 
-  public async execute(half: 'package' | 'manifest'): Promise<RegisterOutcome> {
+  public async execute(): Promise<RegisterOutcome> {
     const { packages } = this.deps;
+    const { packageKey, manifestKey } = this.pair;
     const [manifestObject, packageInfo] = await Promise.all([
-      this.retry('manifest.read', () => packages.getBytes(this.pair.manifestKey, MANIFEST_MAX_BYTES)),
-      this.retry('package.head', () => packages.head(this.pair.packageKey)),
+      this.retry('manifest.read', () => packages.getBytes(manifestKey, MANIFEST_MAX_BYTES)),
+      this.retry('package.head', () => packages.head(packageKey)),
     ]);
-    const own = half === 'package' ? packageInfo : manifestObject;
+    const own = this.pair.half === 'package' ? packageInfo : manifestObject;
     if (!own) {
       this.log.info('event.ignored', { outcome: 'ignored', reason: 'the object no longer exists' });
       return { outcome: 'ignored', reason: 'the object no longer exists' };
     }
-    if (!manifestObject || !packageInfo)
-      return this.pending(manifestObject ? 'package' : 'manifest', packageInfo, manifestObject);
+    if (!manifestObject || !packageInfo) return this.pending(packageInfo, manifestObject);
 
-    const identity = {
-      package: { bucket: this.pair.bucket, key: this.pair.packageKey, size: packageInfo.size, etag: packageInfo.etag },
-      manifest: { key: this.pair.manifestKey, etag: manifestObject.etag },
+    const identity: Identity = {
+      package: { bucket: this.pair.bucket, key: packageKey, size: packageInfo.size, etag: packageInfo.etag },
+      manifest: { key: manifestKey, etag: manifestObject.etag },
     };
-    if (manifestObject.size > MANIFEST_MAX_BYTES) {
-      return this.reject(identity, undefined, [
-        {
-          code: 'MANIFEST_TOO_LARGE',
-          message: `Expected the manifest to be at most ${MANIFEST_MAX_BYTES} bytes, got ${manifestObject.size}`,
-        },
-      ]);
+    const upload: ClaimedUpload = {
+      bucket: this.pair.bucket,
+      key: packageKey,
+      etag: packageInfo.etag,
+      manifestKey,
+      manifestEtag: manifestObject.etag,
+    };
+    const verified = await verifyUpload(manifestObject, packageInfo, () =>
+      this.retry('package.digest', () => packages.sha256(packageKey)),
+    );
+    if (!verified.ok) {
+      this.log.info('pair.rejected', { outcome: 'rejected', codes: verified.errors.map((error) => error.code) });
+      const { manifest } = verified;
+      const status: StatusDocument = {
+        ...this.base(identity),
+        ...(manifest ? { name: manifest.name, version: manifest.version } : {}),
+        state: 'REJECTED',
+        errors: verified.errors,
+      };
+      // No name to hold (or none worth holding for a bad package): the package key is the lock.
+      const lock = `.key-${createHash('sha256').update(this.pair.statusKey).digest('hex').slice(0, 32)}`;
+      return this.underClaim(lock, upload, undefined, (context) =>
+        context.answered || context.interrupted
+          ? this.replayOr(identity, () => this.answer(status))
+          : this.answer(status),
+      );
     }
-    const parsed = parseManifest(manifestObject.bytes);
-    if (!parsed.ok) return this.reject(identity, undefined, parsed.errors);
-    const manifest = parsed.manifest;
-    const integrityErrors = await this.verifyPackage(manifest, packageInfo);
-    if (integrityErrors.length > 0) return this.reject(identity, manifest, integrityErrors);
+    const { manifest, manifestSha256 } = verified;
     this.log.info('package.verified', { outcome: 'ok', name: manifest.name, version: manifest.version });
-    return this.register(manifest, identity, packageInfo);
+    const release: Release = {
+      manifest,
+      manifestSha256,
+      candidate: {
+        name: manifest.name,
+        version: manifest.version,
+        bucket: this.pair.bucket,
+        packageKey,
+        manifestSha256,
+      },
+      described: {
+        ...this.base(identity),
+        name: manifest.name,
+        version: manifest.version,
+        package: { ...identity.package, ...(verified.crc64 ? { crc64: verified.crc64 } : {}) },
+        manifest: { ...identity.manifest, sha256: manifestSha256 },
+      },
+    };
+    const hint = await this.retry('record.read', () =>
+      readLibraryRecord(this.deps.statuses, manifest.name, this.deps.config.statusPrefix),
+    );
+    return this.underClaim(manifest.name, upload, hint, (context, record) =>
+      this.decideAndRegister(release, context, record),
+    );
   }
 
-  /** One half is missing: say what we wait for, without ever overwriting a status another event wrote. */
+  private base(identity: Identity): Described {
+    return {
+      schemaVersion: 1,
+      ...identity,
+      errors: [] as StatusError[],
+      updatedAt: new Date(this.deps.now()).toISOString(),
+    };
+  }
+
+  /**
+   * Runs `work` under the claim on `lock`. For a library name, `hint` (the record read before claiming) says where
+   * the claims continue; under the claim the record is read again unless the hint was written by the holder just
+   * before us.
+   */
+  private async underClaim(
+    lock: string,
+    upload: ClaimedUpload,
+    hint: LibraryRecord | undefined,
+    work: (context: ClaimContext, record: LibraryRecord | undefined) => Promise<RegisterOutcome>,
+  ): Promise<RegisterOutcome> {
+    const { statuses, config, now, sleep } = this.deps;
+    const isName = !lock.startsWith('.');
+    return withNameClaim(
+      {
+        store: statuses,
+        now,
+        sleep,
+        budget: this.invocation.budget,
+        call: (what, operation) => this.retry(what, operation, this.invocation.budget.lastWrite),
+        onBusy: (holder, generation) =>
+          this.log.info('claim.busy', {
+            outcome: 'waiting (expected: another invocation holds the name)',
+            name: lock,
+            generation,
+            holder: holder.upload.key,
+            until: holder.expiresAt,
+          }),
+      },
+      {
+        name: lock,
+        owner: this.invocation.requestId,
+        upload,
+        statusPrefix: config.statusPrefix,
+        fromGeneration: hint ? hint.generation + 1 : 0,
+      },
+      async (context) => {
+        this.log.info('claim.acquired', { outcome: 'holder', name: lock, generation: context.generation });
+        const record =
+          !isName || (hint?.generation ?? -1) === context.generation - 1
+            ? hint
+            : await this.retry('record.read', () => readLibraryRecord(statuses, lock, config.statusPrefix));
+        this.generation = context.generation;
+        this.record = isName ? { name: lock, current: record } : undefined;
+        return work(context, record);
+      },
+    );
+  }
+
+  private generation = 0;
+  /** This upload reached CityVisual before (an earlier run, or this one), so a matching library may be our doing. */
+  private attempted = false;
+  /** The library record this unit of work keeps up to date (names only). */
+  private record: { name: string; current: LibraryRecord | undefined; manifestSha256?: string } | undefined;
+
+  /** The decision and its CityVisual call, for a verified upload, under the name's claim. */
+  private async decideAndRegister(
+    release: Release,
+    context: ClaimContext,
+    record: LibraryRecord | undefined,
+  ): Promise<RegisterOutcome> {
+    const { candidate, described } = release;
+    // Tried before: an earlier holder of this upload (finished or not), or an answer to it in the record.
+    const triedBefore =
+      context.answered ||
+      context.interrupted ||
+      record?.history.some(
+        (upload) =>
+          upload.packageKey === candidate.packageKey &&
+          upload.packageEtag === described.package.etag &&
+          upload.manifestEtag === described.manifest.etag,
+      );
+    if (triedBefore) {
+      const replayed = await this.replayIfAnswered(described);
+      if (replayed) return replayed;
+    }
+    // No final answer yet: whatever CityVisual now shows for this very upload may be our own unfinished work.
+    this.attempted = triedBefore === true;
+    if (this.record) this.record.manifestSha256 = release.manifestSha256;
+    const timeout = () =>
+      this.invocation.budget.callTimeout(this.deps.config.cityVisual.timeoutMs, this.invocation.budget.work);
+    const { registry, config } = this.deps;
+    // Without a record of the name, CreateAlgoLib itself says whether the name is taken (InvalidName.Duplicate):
+    // a first release costs no DescribeAlgoLibs. With one, CityVisual's current state is read first.
+    let library: AlgoLib | undefined;
+    try {
+      library = record
+        ? await this.retry('cityvisual.describe', () => registry.find(candidate.name, timeout()))
+        : undefined;
+    } catch (error) {
+      return this.failed(described, error);
+    }
+    for (let round = 0; round < 2; round += 1) {
+      const decision = decideRelease(
+        {
+          library,
+          record,
+          currentManifestSha256: await this.currentManifestSha256(library, record, candidate.version),
+          interrupted: this.attempted,
+        },
+        candidate,
+        config.versionPolicy,
+      );
+      this.log.info('release.decided', {
+        outcome: decision.action,
+        ...('code' in decision ? { code: decision.code } : {}),
+      });
+      let status: StatusDocument | undefined;
+      try {
+        status = await this.carryOut(decision, release, timeout);
+      } catch (error) {
+        if (!(error instanceof RemoteError && error.code === 'InvalidName.Duplicate' && decision.action === 'create'))
+          return this.failed(described, error);
+      }
+      if (status) return this.answer(status);
+      // The name exists after all (our earlier attempt, or someone else): decide again against what it is.
+      try {
+        library = await this.retry('cityvisual.describe', () => registry.find(candidate.name, timeout()));
+      } catch (error) {
+        return this.failed(described, error);
+      }
+      if (!library) break;
+    }
+    // Deleted between the two calls: nothing to resolve against; the next run creates it afresh.
+    return this.failed(
+      described,
+      new RemoteError(
+        { service: 'cityvisual', code: 'InvalidName.Duplicate', retryable: true },
+        'CityVisual reported the name as taken but DescribeAlgoLibs does not list it',
+      ),
+    );
+  }
+
+  /** The manifest digest of the upload that made the library's current version, from our record or its status. */
+  private async currentManifestSha256(
+    library: AlgoLib | undefined,
+    record: LibraryRecord | undefined,
+    version: string,
+  ) {
+    // Only a re-upload of the current version needs to know what made it.
+    if (!library || library.version !== version) return undefined;
+    if (record?.version === library.version && record.package?.key === library.location.path)
+      return record.manifestSha256;
+    if (library.location.bucket !== this.pair.bucket) return undefined;
+    const status = parseStatus(
+      await this.retry('status.read', () =>
+        this.deps.statuses.getBytes(statusKeyOf(library.location.path, this.deps.config.statusPrefix), 256 * 1024),
+      ),
+    );
+    return status?.state === 'REGISTERED' && status.version === library.version ? status.manifest.sha256 : undefined;
+  }
+
+  /** Makes CityVisual match the decision; resolves to the answer to write (errors are CityVisual's). */
+  private async carryOut(decision: Decision, release: Release, timeout: () => number): Promise<StatusDocument> {
+    const { registry } = this.deps;
+    const { described, manifest } = release;
+    const location = { bucket: this.pair.bucket, path: this.pair.packageKey };
+    if (decision.action === 'create' || decision.action === 'update') this.attempted = true;
+    switch (decision.action) {
+      case 'create': {
+        const algoLibId = await this.retry('cityvisual.create', () => registry.create(manifest, location, timeout()));
+        this.log.info('cityvisual.created', { outcome: 'created', algoLibId });
+        return { ...described, state: 'REGISTERED', algoLibId, created: true, change: 'created' };
+      }
+      case 'update': {
+        await this.retry('cityvisual.update', () => registry.update(decision.algoLibId, manifest, location, timeout()));
+        this.log.info('cityvisual.updated', {
+          outcome: 'updated',
+          algoLibId: decision.algoLibId,
+          from: decision.previous.version,
+        });
+        return {
+          ...described,
+          state: 'REGISTERED',
+          algoLibId: decision.algoLibId,
+          created: false,
+          change: 'updated',
+          previous: decision.previous,
+        };
+      }
+      case 'unchanged':
+        return {
+          ...described,
+          state: 'REGISTERED',
+          algoLibId: decision.algoLibId,
+          created: false,
+          change: 'unchanged',
+        };
+      case 'resumed':
+        return {
+          ...described,
+          state: 'REGISTERED',
+          algoLibId: decision.algoLibId,
+          created: false,
+          change: decision.change,
+          ...(decision.previous ? { previous: decision.previous } : {}),
+        };
+      case 'conflict':
+        return { ...described, state: 'CONFLICT', errors: [{ code: decision.code, message: decision.message }] };
+    }
+  }
+
+  /** One half is missing: say what we wait for, replacing only an answer about an earlier upload of this key. */
   private async pending(
-    waitingFor: 'package' | 'manifest',
     packageInfo: ObjectInfo | undefined,
     manifestObject: ObjectBytes | undefined,
   ): Promise<RegisterOutcome> {
+    const waitingFor = manifestObject ? 'package' : 'manifest';
     const status: StatusDocument = {
-      ...base(this.pair, this.deps.now()),
+      ...this.base({
+        package: {
+          bucket: this.pair.bucket,
+          key: this.pair.packageKey,
+          ...(packageInfo ? { size: packageInfo.size, etag: packageInfo.etag } : {}),
+        },
+        manifest: { key: this.pair.manifestKey, ...(manifestObject ? { etag: manifestObject.etag } : {}) },
+      }),
       state: 'PENDING',
       waitingFor,
-      package: {
-        bucket: this.pair.bucket,
-        key: this.pair.packageKey,
-        ...(packageInfo ? { size: packageInfo.size, etag: packageInfo.etag } : {}),
-      },
-      manifest: { key: this.pair.manifestKey, ...(manifestObject ? { etag: manifestObject.etag } : {}) },
     };
-    const written = await this.retry('status.write', () =>
-      this.deps.statuses.putIfAbsent(this.pair.statusKey, JSON.stringify(status)),
+    const { statuses } = this.deps;
+    let written = await this.retry('status.write', () =>
+      statuses.putIfAbsent(this.pair.statusKey, JSON.stringify(status)),
     );
+    if (!written) {
+      // An answer is already there: keep it if it is about the half we have (the other half's event is completing
+      // this very upload), replace it if it is about an earlier upload of this key.
+      const existing = parseStatus(
+        await this.retry('status.read', () => statuses.getBytes(this.pair.statusKey, 256 * 1024)),
+      );
+      const stale =
+        existing !== undefined &&
+        (packageInfo ? existing.package.etag !== packageInfo.etag : existing.manifest.etag !== manifestObject?.etag);
+      if (stale) {
+        await this.retry('status.write', () => statuses.put(this.pair.statusKey, JSON.stringify(status)));
+        written = true;
+      }
+    }
     this.log.info('status.pending', { outcome: written ? 'written' : 'exists', waitingFor });
     return { outcome: written ? 'written' : 'unchanged', status };
   }
 
-  private async verifyPackage(manifest: Manifest, info: ObjectInfo): Promise<StatusError[]> {
-    const expected = manifest.package;
-    if (expected.size !== info.size) {
-      return [
-        {
-          code: 'PACKAGE_SIZE_MISMATCH',
-          path: 'package.size',
-          message: `Expected the package to be ${expected.size} bytes as the manifest says, got ${info.size}`,
-        },
-      ];
-    }
-    if (expected.crc64 !== undefined && info.crc64 !== undefined) {
-      if (expected.crc64 === info.crc64) return [];
-      return [
-        {
-          code: 'PACKAGE_CHECKSUM_MISMATCH',
-          path: 'package.crc64',
-          message: `Expected the package's CRC-64 to be ${expected.crc64} as the manifest says, OSS reports ${info.crc64}`,
-        },
-      ];
-    }
-    if (expected.sha256 === undefined) {
-      // OSS leaves out the CRC-64 of some multipart objects; without a SHA-256 there is nothing left to check against.
-      return [
-        {
-          code: 'PACKAGE_CHECKSUM_MISMATCH',
-          path: 'package.crc64',
-          message:
-            'Expected OSS to report a CRC-64 for the package, it reports none: add package.sha256 to the manifest',
-        },
-      ];
-    }
-    const digest = await this.retry('package.sha256', () => this.deps.packages.sha256(this.pair.packageKey));
-    if (digest?.sha256 === expected.sha256) return [];
-    return [
-      {
-        code: 'PACKAGE_CHECKSUM_MISMATCH',
-        path: 'package.sha256',
-        message: `Expected the package's SHA-256 to be ${expected.sha256} as the manifest says, got ${digest?.sha256 ?? 'no object'}`,
-      },
-    ];
-  }
-
-  private async register(manifest: Manifest, identity: Identity, info: ObjectInfo): Promise<RegisterOutcome> {
-    const claim = await this.claim(manifest.name, identity);
-    if (claim.kind === 'done') return this.replay(claim.status);
-    if (claim.kind === 'conflict') {
-      return this.finish({
-        ...this.described(identity, manifest, info),
-        state: 'CONFLICT',
-        errors: [
-          {
-            code: 'NAME_CONFLICT',
-            message: `Expected the name \`${manifest.name}\` to be free or ours, it is registered for ${claim.holder.bucket}/${claim.holder.key}`,
-          },
-        ],
-      });
-    }
-    this.log.info('claim.acquired', { outcome: 'owner', name: manifest.name, generation: claim.generation });
-    return this.createAlgoLib(manifest, identity, info);
-  }
-
-  /** Takes the name claim, waiting (within the deadline) while another invocation holds it. */
-  private async claim(name: string, identity: Identity): Promise<Exclude<ClaimOutcome, { kind: 'busy' }>> {
-    const { statuses, now, sleep } = this.deps;
-    let fromGeneration = 0;
-    // Bounded by the deadline: every pass either returns or sleeps at least `pollMs`.
-    for (let pollMs = 250; ; pollMs = Math.min(pollMs * 2, 2000)) {
-      const outcome = await this.retry('claim', () =>
-        acquireNameClaim(
-          statuses,
-          {
-            name,
-            owner: this.invocation.requestId,
-            package: { bucket: identity.package.bucket, key: identity.package.key, etag: identity.package.etag },
-            manifest: { key: identity.manifest.key, etag: identity.manifest.etag },
-            expiresAt: this.invocation.hardDeadline,
-            statusPrefix: this.deps.config.statusPrefix,
-            fromGeneration,
-          },
-          now,
-        ),
-      );
-      if (outcome.kind !== 'busy') return outcome;
-      fromGeneration = outcome.generation;
-      this.log.info('claim.busy', {
-        outcome: 'waiting',
-        name,
-        holderStatus: outcome.holderStatusKey,
-        until: new Date(outcome.expiresAt).toISOString(),
-      });
-      if (this.invocation.deadline.remaining() < pollMs) {
-        throw new DeadlineError(
-          `Expected the claim on \`${name}\` to be released before the deadline; FC will run this event again`,
-        );
-      }
-      await sleep(pollMs);
-    }
-  }
-
-  private async createAlgoLib(manifest: Manifest, identity: Identity, info: ObjectInfo): Promise<RegisterOutcome> {
-    const { config, registry } = this.deps;
-    const params = {
-      ...algoLibParameters(manifest),
-      InstanceId: config.cityVisual.instanceId,
-      RegionId: config.cityVisual.regionId,
-      OssBucket: this.pair.bucket,
-      OssPath: this.pair.packageKey,
-      OssEndpoint: config.cityVisual.oss.endpoint,
-      OssAccessKeyId: config.cityVisual.oss.accessKeyId,
-      OssAccessKeySecret: config.cityVisual.oss.accessKeySecret,
-    };
-    const described = this.described(identity, manifest, info);
-    try {
-      const algoLibId = await this.retry('cityvisual.create', () =>
-        registry.create(params, this.attemptTimeout(config.cityVisual.timeoutMs)),
-      );
-      this.log.info('cityvisual.created', { outcome: 'created', algoLibId });
-      return this.finish({ ...described, state: 'REGISTERED', algoLibId, created: true });
-    } catch (error) {
-      if (error instanceof RemoteError && error.code === 'InvalidName.Duplicate')
-        return this.resolveDuplicate(manifest, described);
-      return this.failed(described, error);
-    }
-  }
-
-  /** CreateAlgoLib said the name exists: ours from an earlier attempt (same version and path), or someone else's. */
-  private async resolveDuplicate(manifest: Manifest, described: Described): Promise<RegisterOutcome> {
-    const { registry, config } = this.deps;
-    let existing: Awaited<ReturnType<AlgoLibRegistry['findByName']>>;
-    try {
-      existing = await this.retry('cityvisual.describe', () =>
-        registry.findByName(manifest.name, this.attemptTimeout(config.cityVisual.timeoutMs)),
-      );
-    } catch (error) {
-      return this.failed(described, error);
-    }
-    if (!existing) {
-      // Deleted between the two calls: nothing to resolve against; the next run creates it afresh.
-      return this.failed(
-        described,
-        new RemoteError(
-          { service: 'cityvisual', code: 'InvalidName.Duplicate', retryable: true },
-          'CityVisual reported the name as taken but DescribeAlgoLibs does not list it',
-        ),
-      );
-    }
-    const ours =
-      existing.version === manifest.version &&
-      existing.ossPath === this.pair.packageKey &&
-      existing.ossBucket === this.pair.bucket;
-    this.log.info('cityvisual.duplicate', { outcome: ours ? 'ours' : 'conflict', algoLibId: existing.algoLibId });
-    if (ours) return this.finish({ ...described, state: 'REGISTERED', algoLibId: existing.algoLibId, created: false });
-    return this.finish({
-      ...described,
-      state: 'CONFLICT',
-      errors: [
-        {
-          code: 'NAME_CONFLICT',
-          message: `Expected the name \`${manifest.name}\` to be free or ours, it is library ${existing.algoLibId} (version ${existing.version}, ${existing.ossBucket}/${existing.ossPath})`,
-        },
-      ],
-    });
-  }
-
-  /** A permanent CityVisual error rejects the pair; transient ones that outlast the deadline fail the invocation. */
+  /** A permanent CityVisual error rejects the pair; a deployment fault or time running out fails the invocation. */
   private async failed(described: Described, error: unknown): Promise<RegisterOutcome> {
     const remote = error instanceof RemoteError ? error : undefined;
     const errors = [
       { code: remote?.code ?? 'InternalError', message: remote?.message ?? 'Unexpected error while registering' },
     ];
-    if (remote && !remote.retryable) return this.finish({ ...described, state: 'REJECTED', errors });
-    const result = await this.finish({ ...described, state: 'FAILED', errors });
+    if (remote && !remote.retryable && !remote.deployment)
+      return this.answer({ ...described, state: 'REJECTED', errors });
+    const result = await this.answer({ ...described, state: 'FAILED', errors });
     throw new DeadlineError(
       `Registration of ${this.pair.packageKey} did not finish: ${errors[0]?.message}; FC will run this event again`,
-      {
-        cause: { error, result },
-      },
+      { cause: { error, result } },
     );
   }
 
-  private reject(identity: Identity, manifest: Manifest | undefined, errors: StatusError[]): Promise<RegisterOutcome> {
-    this.log.info('pair.rejected', { outcome: 'rejected', codes: errors.map((error) => error.code) });
-    return this.finishOnce({
-      ...base(this.pair, this.deps.now()),
-      ...identity,
-      ...(manifest ? { name: manifest.name, version: manifest.version } : {}),
-      state: 'REJECTED',
-      errors,
-    });
-  }
-
-  /** The status fields every outcome past verification shares. */
-  private described(identity: Identity, manifest: Manifest, info: ObjectInfo): Described {
-    return {
-      ...base(this.pair, this.deps.now()),
-      name: manifest.name,
-      version: manifest.version,
-      package: { ...identity.package, ...(info.crc64 ? { crc64: info.crc64 } : {}) },
-      manifest: identity.manifest,
-    };
-  }
-
-  private attemptTimeout(timeoutMs: number) {
-    return Math.max(1, Math.min(timeoutMs, this.invocation.deadline.remaining()));
-  }
-
-  /** A rejection is deterministic: a duplicate delivery finds it already written and only completes its webhooks. */
-  private async finishOnce(status: StatusDocument): Promise<RegisterOutcome> {
-    const existing = await this.retry('status.read', () => readStatus(this.deps.statuses, this.pair.statusKey));
+  /**
+   * When this upload already has its final answer (an earlier holder finished it), delivers only what that holder
+   * could not and returns it; `undefined` when there is no such answer (the work is to be done).
+   */
+  private async replayIfAnswered(described: Pick<Described, 'package' | 'manifest'>) {
+    const existing = parseStatus(
+      await this.retry('status.read', () => this.deps.statuses.getBytes(this.pair.statusKey, 256 * 1024)),
+    );
     if (
-      existing &&
-      existing.state === status.state &&
-      existing.package.etag === status.package.etag &&
-      existing.manifest.etag === status.manifest.etag
-    ) {
-      return this.replay(existing);
+      !existing ||
+      !isTerminal(existing.state) ||
+      existing.state === 'FAILED' ||
+      existing.package.etag !== described.package.etag ||
+      existing.manifest.etag !== described.manifest.etag
+    )
+      return undefined;
+    this.log.info('status.replayed', {
+      outcome: 'answered before',
+      state: existing.state,
+      algoLibId: existing.algoLibId,
+    });
+    const notifications = await this.notify(existing, existing.notifications);
+    if (!notifications || sameRecords(notifications, existing.notifications)) {
+      await this.writeRecord(existing, true);
+      return { outcome: 'unchanged' as const, status: existing };
     }
-    return this.finish(status);
-  }
-
-  /** A duplicate of a pair that already has its answer: no CityVisual call, only webhooks not yet delivered. */
-  private async replay(status: StatusDocument): Promise<RegisterOutcome> {
-    this.log.info('status.replayed', { outcome: 'unchanged', state: status.state, algoLibId: status.algoLibId });
-    const notifications = await this.deps.notifier.notify(status, status.notifications, this.notifyDeadline());
-    if (!notifications || sameRecords(notifications, status.notifications)) return { outcome: 'unchanged', status };
-    const updated = { ...status, notifications };
+    const updated = { ...existing, notifications };
     await this.write(updated);
-    return { outcome: 'written', status: updated };
+    await this.writeRecord(updated, true);
+    return { outcome: 'written' as const, status: updated };
   }
 
-  /** Writes the terminal status first (publishers waiting see it at once), then delivers webhooks and records them. */
-  private async finish(status: StatusDocument): Promise<RegisterOutcome> {
+  private async replayOr(identity: Identity, otherwise: () => Promise<RegisterOutcome>) {
+    return (await this.replayIfAnswered(identity)) ?? otherwise();
+  }
+
+  /**
+   * The answer: the terminal status first (publishers waiting see it at once), then notifications and their record
+   * in the status, then the library record. All of it inside the claim, so a duplicate delivery waits for it.
+   */
+  private async answer(status: StatusDocument): Promise<RegisterOutcome> {
     if (!isTerminal(status.state)) throw new Error(`Expected a terminal state, got ${status.state}`);
     await this.write(status);
     this.log.info('status.written', {
       outcome: status.state,
       algoLibId: status.algoLibId,
-      created: status.created,
+      change: status.change,
       codes: status.errors.map((error) => error.code),
     });
-    const notifications = await this.deps.notifier.notify(status, undefined, this.notifyDeadline());
-    if (!notifications) return { outcome: 'written', status };
-    const updated = { ...status, notifications };
-    await this.write(updated);
-    return { outcome: 'written', status: updated };
+    const notifications = await this.notify(status, undefined);
+    const final = notifications ? { ...status, notifications } : status;
+    if (notifications) await this.write(final);
+    await this.writeRecord(final, false);
+    return { outcome: 'written', status: final };
+  }
+
+  /** Notifies, except for an unchanged re-publish unless the deployment asks for those too. */
+  private notify(status: StatusDocument, previous: StatusDocument['notifications']) {
+    if (status.change === 'unchanged' && !this.deps.config.notifyUnchanged) return Promise.resolve(undefined);
+    return this.deps.notifier.notify(status, previous, this.invocation.budget.notify);
   }
 
   /** Status writes may use the reserve kept back for them, up to a second before FC's own timeout. */
   private write(status: StatusDocument) {
+    const { budget } = this.invocation;
     return this.retry(
       'status.write',
       () => this.deps.statuses.put(this.pair.statusKey, JSON.stringify(status)),
-      this.reserveDeadline(),
+      budget.lastWrite,
     );
   }
 
-  /** Webhooks may use the reserve too, but leave the final status write a second of its own. */
-  private notifyDeadline(): Deadline {
-    const at = this.invocation.hardDeadline - 2 * RESERVE_FOR_LAST_WRITE_MS;
-    return { at, remaining: () => at - this.deps.now() };
-  }
-
-  private reserveDeadline(): Deadline {
-    const at = this.invocation.hardDeadline - RESERVE_FOR_LAST_WRITE_MS;
-    return { at, remaining: () => at - this.deps.now() };
+  /** Appends the answer to the library record (names only); `skipIfRecorded` for a replay already in it. */
+  private async writeRecord(status: StatusDocument, skipIfRecorded: boolean) {
+    if (!this.record) return;
+    const { current, name } = this.record;
+    if (
+      skipIfRecorded &&
+      current?.history.some(
+        (upload) =>
+          upload.packageKey === status.package.key &&
+          upload.packageEtag === status.package.etag &&
+          upload.manifestEtag === status.manifest.etag &&
+          upload.state === status.state,
+      )
+    )
+      return;
+    const next = nextLibraryRecord(current, status, {
+      name,
+      statusKey: this.pair.statusKey,
+      generation: this.generation,
+      manifestSha256: this.record.manifestSha256,
+    });
+    const key = libraryRecordKeyOf(name, this.deps.config.statusPrefix);
+    await this.retry(
+      'record.write',
+      () => this.deps.statuses.put(key, JSON.stringify(next)),
+      this.invocation.budget.lastWrite,
+    );
   }
 }
-
-type Identity = {
-  package: { bucket: string; key: string; size: number; etag: string };
-  manifest: { key: string; etag: string };
-};
-
-type Described = Omit<StatusDocument, 'state'>;
-
-const sameRecords = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

@@ -46,7 +46,8 @@ export type StatusDocument = {
   /** `change: "updated"` only: the version the library had before. */
   previous?: { version: string; packageKey: string };
   package: { bucket: string; key: string; size?: number; crc64?: string; etag?: string };
-  manifest: { key: string; etag?: string };
+  /** `sha256`: the digest of the manifest's content (tells an identical re-publish from a changed one). */
+  manifest: { key: string; etag?: string; sha256?: string };
   errors: StatusError[];
   notifications?: NotificationRecord[];
   updatedAt: string;

@@ -43,6 +43,7 @@ export const createDeps = (
       endpoint: config.cityVisual.endpoint,
       instanceId: config.cityVisual.instanceId,
       regionId: config.cityVisual.regionId,
+      oss: config.cityVisual.oss,
       credentials,
     }),
     notifierFor: (log) =>

@@ -5,8 +5,7 @@
 import { loadConfig } from '../../shared/config.ts';
 import type { FcContext } from '../../shared/fc-context.ts';
 import type { Credentials } from '../../shared/object-store.ts';
-import { registerPayload } from '../../shared/register.ts';
-import { deadlineAt } from '../../shared/retry.ts';
+import { invocationOf, registerPayload } from '../../shared/register.ts';
 import { createDeps, createLog } from './deps.ts';
 
 let deps: ReturnType<typeof createDeps> | undefined;
@@ -24,11 +23,10 @@ export const handler = async (event: Buffer, context: FcContext): Promise<string
   const wired = deps as NonNullable<typeof deps>;
   credentials = context.credentials;
   const log = createLog(wired.config, () => credentials, { requestId: context.requestId });
-  const deadline = deadlineAt(hardDeadline - wired.config.deadlineReserveMs);
-  const results = await registerPayload({ ...wired, log, notifier: wired.notifierFor(log) }, event, {
-    requestId: context.requestId,
-    hardDeadline,
-    deadline,
-  });
+  const results = await registerPayload(
+    { ...wired, log, notifier: wired.notifierFor(log) },
+    event,
+    invocationOf(context.requestId, hardDeadline, wired.config, Date.now),
+  );
   return JSON.stringify({ results });
 };

@@ -3,8 +3,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { crc64 } from '../../shared/crc64.ts';
 import { createLogger } from '../../shared/log.ts';
 import type { ObjectEvent } from '../../shared/oss-event.ts';
-import type { Invocation, RegisterDeps } from '../../shared/register.ts';
-import { deadlineAt } from '../../shared/retry.ts';
+import { type Invocation, invocationOf, type RegisterDeps } from '../../shared/register.ts';
 import { SAMPLE_OBJECTS } from '../fixtures/manifest-objects.ts';
 import { createMemoryRegistry } from './memory-registry.ts';
 import { createMemoryStore } from './memory-store.ts';
@@ -59,8 +58,7 @@ export const createTestDeps = (env: Record<string, string> = {}) => {
   };
   /** An invocation starting now with FC's `timeoutSeconds` and the config's reserve. */
   const invocation = (requestId: string, timeoutSeconds = 60): Invocation => {
-    const hardDeadline = clock.now() + timeoutSeconds * 1000;
-    return { requestId, hardDeadline, deadline: deadlineAt(hardDeadline - config.deadlineReserveMs, clock.now) };
+    return invocationOf(requestId, clock.now() + timeoutSeconds * 1000, config, clock.now);
   };
   return { deps, store, registry, notifier, clock, lines, invocation, config };
 };

@@ -55,23 +55,16 @@ describe('registerObject', () => {
     // Assert
     const params = t.registry.libraries.get('face');
     expect(params).toMatchObject({
-      AlgoLibName: 'face',
-      AlgoLibVersion: '1.2.0',
-      CapabilityNames: 'FACE,PERSON',
-      Capacity: 30,
-      InstanceId: 'cityvisual-test',
-      RegionId: 'cn-shanghai',
-      OssBucket: 'algolib-packages',
-      OssPath: PACKAGE_KEY,
-      OssEndpoint: 'oss-cn-shanghai-internal.aliyuncs.com',
-      OssAccessKeyId: 'LTAIreadonly',
-      OssAccessKeySecret: 'canary-oss-read-secret',
+      name: 'face',
+      version: '1.2.0',
+      capabilities: ['FACE', 'PERSON'],
+      capacity: 30,
+      objects: validManifest().objects,
+      location: { bucket: 'algolib-packages', path: PACKAGE_KEY },
     });
-    expect(JSON.parse(params?.JsonText ?? '')).toEqual(validManifest().objects);
-    expect(params?.Text).toBe(JSON.stringify(validManifest().objects, null, 2));
   });
 
-  it('needs four requests and no package bytes on the clean path with a CRC-64', async () => {
+  it('needs seven OSS requests and no package bytes on the clean path of a first release with a CRC-64', async () => {
     // Arrange
     const t = createTestDeps();
     uploadPair(t);
@@ -80,9 +73,11 @@ describe('registerObject', () => {
     // Act
     await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
 
-    // Assert: GET manifest, HEAD package, PUT claim, PUT status (+ CreateAlgoLib).
-    expect(t.store.calls).toEqual({ head: 1, getBytes: 1, sha256: 0, putIfAbsent: 1, put: 1 });
+    // Assert: GET manifest, HEAD package, GET record (none), PUT claim, PUT status, PUT record, PUT release
+    // (+ CreateAlgoLib, and no DescribeAlgoLibs: without a record, CreateAlgoLib itself says if the name is taken).
+    expect(t.store.calls).toEqual({ head: 1, getBytes: 2, sha256: 0, putIfAbsent: 2, put: 2 });
     expect(t.store.bytesRead).toBe(JSON.stringify(validManifest()).length);
+    expect(t.registry.calls).toEqual({ create: 1, update: 0, find: 0 });
   });
 
   it.each([
@@ -162,7 +157,7 @@ describe('registerObject', () => {
     uploadPair(t);
     t.store.failNext('put', 1, { retryable: false, code: 'InstanceKilled' });
     await expect(registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-crashed', 60))).rejects.toThrow();
-    expect(t.registry.libraries.get('face')?.AlgoLibId).toBe('36');
+    expect(t.registry.libraries.get('face')?.algoLibId).toBe('36');
 
     // Act: OSS re-delivers (a new request id) while the crashed claim is still live; it waits it out.
     const result = await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-redelivered', 120));
@@ -170,7 +165,7 @@ describe('registerObject', () => {
     // Assert
     expect(result).toMatchObject({ status: { state: 'REGISTERED', algoLibId: '36', created: false } });
     expect(t.registry.libraries.size).toBe(1);
-    expect(t.registry.calls.findByName).toBe(1);
+    expect(t.registry.calls.find).toBe(1);
   });
 
   it('fails the invocation (FC retries) when a crashed claim outlives its deadline, then the retry finishes', async () => {
@@ -236,20 +231,14 @@ describe('registerObject', () => {
 
     // Assert
     expect(statusOf(t)).toMatchObject({ state: 'REGISTERED', algoLibId: '36', created: false });
-    expect(t.registry.calls).toEqual({ create: 2, findByName: 1 });
+    expect(t.registry.calls).toEqual({ create: 2, update: 0, find: 1 });
   });
 
   it('resolves InvalidName.Duplicate to CONFLICT when the name belongs to another package', async () => {
     // Arrange: the name was registered outside the pipeline (no claim) for another path.
     const t = createTestDeps();
     uploadPair(t);
-    t.registry.libraries.set('face', {
-      AlgoLibId: '7',
-      AlgoLibName: 'face',
-      AlgoLibVersion: '0.9.0',
-      OssBucket: 'other',
-      OssPath: 'x.tar.gz',
-    } as never);
+    t.registry.seed({ name: 'face', version: '0.9.0' }, { bucket: 'other', path: 'x.tar.gz' });
 
     // Act
     await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
@@ -261,19 +250,20 @@ describe('registerObject', () => {
     expect(status?.algoLibId).toBeUndefined();
   });
 
-  it('answers CONFLICT from the claim, without calling CityVisual, when another package registered the name', async () => {
+  it('answers NAME_CONFLICT, without creating or modifying, when a package from another folder wants the name', async () => {
     // Arrange
     const t = createTestDeps();
     uploadPair(t);
     await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
-    t.store.upload('library/face/face-2.0.0.tar.gz', PACKAGE_BYTES);
-    t.store.upload('library/face/face-2.0.0.manifest.json', JSON.stringify(validManifest({ version: '2.0.0' })));
+    t.store.upload('library/other/face-2.0.0.tar.gz', PACKAGE_BYTES);
+    t.store.upload('library/other/face-2.0.0.manifest.json', JSON.stringify(validManifest({ version: '2.0.0' })));
 
     // Act
-    await registerObject(t.deps, objectEvent('library/face/face-2.0.0.manifest.json'), t.invocation('req-2'));
+    await registerObject(t.deps, objectEvent('library/other/face-2.0.0.manifest.json'), t.invocation('req-2'));
 
     // Assert
-    expect(t.store.json<StatusDocument>('status/library/face/face-2.0.0.json')).toMatchObject({
+    expect(t.registry.calls.update).toBe(0);
+    expect(t.store.json<StatusDocument>('status/library/other/face-2.0.0.json')).toMatchObject({
       state: 'CONFLICT',
       errors: [{ code: 'NAME_CONFLICT' }],
     });
@@ -340,7 +330,7 @@ describe('registerObject', () => {
 
     // Assert
     await expect(run).rejects.toBeInstanceOf(DeadlineError);
-    expect(t.clock.now()).toBeLessThanOrEqual(invocation.deadline.at);
+    expect(t.clock.now()).toBeLessThanOrEqual(invocation.budget.work.at);
     expect(t.registry.calls.create).toBeLessThan(1000);
     expect(statusOf(t)).toMatchObject({ state: 'FAILED', errors: [{ code: 'ServiceUnavailable' }] });
   });
@@ -557,7 +547,10 @@ describe('registerObject', () => {
     await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-2'));
 
     // Assert
-    expect(squat).toEqual({ outcome: 'ignored', reason: 'its status document would fall among the name claims' });
+    expect(squat).toEqual({
+      outcome: 'ignored',
+      reason: 'its status document would fall among the name claims or library records',
+    });
     expect(statusOf(t)).toMatchObject({ state: 'REGISTERED', name: 'face', created: true });
     expect(t.store.json('status/.claims/face/000000.json')).toMatchObject({ owner: 'req-2', name: 'face' });
   });
@@ -574,7 +567,7 @@ describe('registerObject', () => {
 
     // Assert
     expect(t.store.json<StatusDocument>(`status/${stem}.json`)?.state).toBe('REGISTERED');
-    expect(t.registry.libraries.get('face')?.OssPath).toBe(`${stem}.tar.gz`);
+    expect(t.registry.libraries.get('face')?.location.path).toBe(`${stem}.tar.gz`);
   });
 
   it('never writes a secret to a status document or a log line', async () => {
