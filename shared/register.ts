@@ -12,7 +12,7 @@ import { type Budget, budgetOf } from './budget.ts';
 import type { AlgoLib, AlgoLibRegistry } from './cityvisual.ts';
 import type { Config } from './config.ts';
 import { DeadlineError, EventParseError, RemoteError } from './errors.ts';
-import { claimsPrefixOf, type PairKeys, pairOf, statusKeyOf } from './keys.ts';
+import { type PairKeys, pairOf, statusKeyOf } from './keys.ts';
 import { type LibraryRecord, libraryRecordKeyOf, nextLibraryRecord, readLibraryRecord } from './library-record.ts';
 import type { Logger } from './log.ts';
 import { MANIFEST_MAX_BYTES, type Manifest } from './manifest.ts';
@@ -120,7 +120,7 @@ export const registerObject = async (
     statuses: boundedBy(deps.statuses, remainingMs, config.ossTimeoutMs),
     log: deps.log.child({ key: event.key }),
   };
-  return new Registration(bounded, pair, invocation).execute();
+  return new Registration(bounded, pair, invocation, event.eventTime).execute();
 };
 
 export type PayloadResult = {
@@ -197,6 +197,8 @@ class Registration {
     private readonly deps: RegisterDeps & { log: Logger },
     private readonly pair: Pair,
     private readonly invocation: Invocation,
+    /** When OSS says the object was written: tells a re-upload of identical bytes from a duplicate delivery. */
+    private readonly eventTime: string | undefined,
   ) {}
 
   private get log() {
@@ -352,6 +354,8 @@ class Registration {
   }
 
   private generation = 0;
+  /** The answer on record is for identical bytes uploaded before this event: this upload is new, not unfinished. */
+  private reuploaded = false;
   /** This upload reached CityVisual before (an earlier run, or this one), so a matching library may be our doing. */
   private attempted = false;
   /** The library record this unit of work keeps up to date (names only). */
@@ -374,12 +378,14 @@ class Registration {
           upload.packageEtag === described.package.etag &&
           upload.manifestEtag === described.manifest.etag,
       );
+    let unfinished = false;
     if (triedBefore) {
       const replayed = await this.replayIfAnswered(described);
       if (replayed) return replayed;
+      unfinished = !this.reuploaded;
     }
     // No final answer yet: whatever CityVisual now shows for this very upload may be our own unfinished work.
-    this.attempted = triedBefore === true;
+    this.attempted = unfinished;
     if (this.record) this.record.manifestSha256 = release.manifestSha256;
     const timeout = () =>
       this.invocation.budget.callTimeout(this.deps.config.cityVisual.timeoutMs, this.invocation.budget.work);
@@ -575,6 +581,10 @@ class Registration {
       existing.manifest.etag !== described.manifest.etag
     )
       return undefined;
+    if (this.uploadedAfter(existing)) {
+      this.reuploaded = true;
+      return undefined;
+    }
     this.log.info('status.replayed', {
       outcome: 'answered before',
       state: existing.state,
@@ -589,6 +599,15 @@ class Registration {
     await this.write(updated);
     await this.writeRecord(updated, true);
     return { outcome: 'written' as const, status: updated };
+  }
+
+  /**
+   * Identical bytes uploaded again have the same ETags as the upload already answered; only the time tells them
+   * apart: an event written after the answer is a new upload that deserves its own answer (`unchanged`).
+   */
+  private uploadedAfter(answer: StatusDocument): boolean {
+    const uploaded = this.eventTime ? Date.parse(this.eventTime) : Number.NaN;
+    return Number.isFinite(uploaded) && uploaded > Date.parse(answer.updatedAt);
   }
 
   private async replayOr(identity: Identity, otherwise: () => Promise<RegisterOutcome>) {

@@ -214,12 +214,20 @@ describe('algolib publish', () => {
     expect(run.stderr).toContain('InvalidCapabilities.ValueNotSupported');
   });
 
-  it('exits 1 when the name belongs to another package (CONFLICT)', async () => {
+  it('exits 1 when the name belongs to another folder (CONFLICT NAME_CONFLICT)', async () => {
     const first = newPackage();
     expect((await algolib(['publish', first.packageFile, ...local(), '--wait'])).code).toBe(0);
     const second = newPackage({ manifest: { name: first.name }, version: '2.0.0' });
 
-    const run = await algolib(['publish', second.packageFile, ...local(), '--wait', '--json']);
+    const run = await algolib([
+      'publish',
+      second.packageFile,
+      ...local(),
+      '--prefix',
+      'library/team-b/',
+      '--wait',
+      '--json',
+    ]);
 
     expect(run.code).toBe(1);
     expect(statusOf(run)).toMatchObject({ state: 'CONFLICT', errors: [{ code: 'NAME_CONFLICT' }] });

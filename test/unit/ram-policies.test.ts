@@ -119,7 +119,7 @@ describe('deploy/ram', () => {
     expect(statements.map(({ Action, Resource }) => [Action, Resource])).toEqual([
       [['oss:GetObject'], [PACKAGE_OBJECTS]],
       [['oss:GetObject', 'oss:PutObject'], [STATUS_OBJECTS]],
-      [['cityvisual:CreateAlgoLib', 'cityvisual:DescribeAlgoLibs'], ['*']],
+      [['cityvisual:CreateAlgoLib', 'cityvisual:ModifyAlgoLib', 'cityvisual:DescribeAlgoLibs'], ['*']],
     ]);
     expect(
       policy('cityvisual-read-key-policy.json').Statement.map(({ Action, Resource }) => [Action, Resource]),

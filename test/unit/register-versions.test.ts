@@ -119,6 +119,29 @@ describe('releases', () => {
       expect(t.notifier.sent.map((status) => status.change)).toEqual(['created']);
     });
 
+    it('tells identical bytes uploaded again (same ETags, a later event) from a duplicate delivery of the first upload', async () => {
+      const t = createTestDeps();
+      const v1 = upload(t, '1.0.0');
+      const firstUpload = new Date(t.clock.now()).toISOString();
+      await registerObject(t.deps, objectEvent(v1.manifestKey, { eventTime: firstUpload }), t.invocation('req-1'));
+      t.clock.advance(60_000);
+
+      const duplicate = await registerObject(
+        t.deps,
+        objectEvent(v1.manifestKey, { eventTime: firstUpload }),
+        t.invocation('req-2'),
+      );
+      const reupload = await registerObject(
+        t.deps,
+        objectEvent(v1.manifestKey, { eventTime: new Date(t.clock.now()).toISOString() }),
+        t.invocation('req-3'),
+      );
+
+      expect(duplicate).toMatchObject({ outcome: 'unchanged', status: { change: 'created' } });
+      expect(reupload).toMatchObject({ outcome: 'written', status: { state: 'REGISTERED', change: 'unchanged' } });
+      expect(t.registry.calls.create).toBe(1);
+    });
+
     it('answers a corrected manifest of a registered version VERSION_EXISTS, for this upload', async () => {
       const t = createTestDeps();
       const v1 = upload(t, '1.2.0');

@@ -269,6 +269,7 @@ describe('loadTemplate', () => {
           CITYVISUAL_OSS_ACCESS_KEY_ID: TEMPLATE_PARAMETERS.CityVisualOssAccessKeyId,
           CITYVISUAL_OSS_ACCESS_KEY_SECRET: TEMPLATE_PARAMETERS.CityVisualOssAccessKeySecret,
           WEBHOOK_ENDPOINTS: '[]',
+          VERSION_POLICY: 'upgrade',
         },
         asyncConfiguration: {
           maxAsyncRetryAttempts: 2,
