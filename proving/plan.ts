@@ -21,8 +21,13 @@ export type PairKind =
   | 'good-multipart'
   /** Spaces, `+`, `%` and CJK characters in the keys. */
   | 'good-odd-key'
-  /** One of two packages that claim the same name: exactly one ends REGISTERED, the other CONFLICT. */
+  /** One of two packages from two folders that claim the same name: exactly one ends REGISTERED, the other CONFLICT. */
   | 'conflict'
+  /**
+   * One release of a stream of versions of one name from one folder, uploaded together in a shuffled order: the
+   * library ends at the highest version, each release ends REGISTERED (created or updated) or VERSION_DOWNGRADE.
+   */
+  | 'version'
   /** CityVisual refuses it (a capability it does not offer): REJECTED with CityVisual's code. */
   | 'refused'
   | 'bad-schema'
@@ -75,6 +80,7 @@ const REDELIVERY_WINDOW_MS = 3_000;
 /** Shares of the pairs (the rest are `good`); every kind is present once the run has enough pairs. */
 const SHARES: Array<[PairKind, number]> = [
   ['conflict', 0.08],
+  ['version', 0.16],
   ['refused', 0.02],
   ['bad-schema', 0.02],
   ['bad-json', 0.01],
@@ -99,6 +105,7 @@ const EXPECTATIONS: Record<PairKind, Expectation> = {
   'good-multipart': { states: ['REGISTERED'] },
   'good-odd-key': { states: ['REGISTERED'] },
   conflict: { states: ['REGISTERED', 'CONFLICT'] },
+  version: { states: ['REGISTERED', 'CONFLICT'] },
   refused: { states: ['REJECTED'], code: 'InvalidCapabilities.ValueNotSupported', path: null },
   'bad-schema': { states: ['REJECTED'], code: 'MANIFEST_INVALID', path: 'capacity' },
   'bad-json': { states: ['REJECTED'], code: 'MANIFEST_INVALID', path: null },
@@ -115,15 +122,19 @@ const EXPECTATIONS: Record<PairKind, Expectation> = {
 /** Kinds whose manifest must never reach CreateAlgoLib. */
 export const isInvalidManifest = (kind: PairKind): boolean => kind.startsWith('bad-');
 
-/** How many pairs of each kind: the shares rounded, at least one of each when there is room, conflicts in twos. */
+/** Pairs per group: the two packages of a conflict, the releases of a version stream. */
+const GROUP_SIZE: Partial<Record<PairKind, number>> = { conflict: 2, version: 4 };
+
+/** How many pairs of each kind: the shares rounded, at least one group of each when there is room, whole groups. */
 const kindCounts = (pairs: number): Map<PairKind, number> => {
   const counts = new Map<PairKind, number>();
   let used = 0;
   for (const [kind, share] of SHARES) {
+    const size = GROUP_SIZE[kind] ?? 1;
     let count = Math.round(pairs * share);
-    if (pairs >= 4 * SHARES.length) count = Math.max(count, kind === 'conflict' ? 2 : 1);
-    if (kind === 'conflict') count -= count % 2;
-    count = Math.min(count, pairs - used - ((pairs - used) % (kind === 'conflict' ? 2 : 1)));
+    if (pairs >= 4 * SHARES.length) count = Math.max(count, size);
+    count -= count % size;
+    count = Math.min(count, pairs - used - ((pairs - used) % size));
     counts.set(kind, count);
     used += count;
   }
@@ -180,6 +191,8 @@ const manifestOf = (kind: PairKind, name: string, version: string, pkg: Buffer):
   }
 };
 
+const kind0 = (group: PairKind[]): PairKind | undefined => group[0];
+
 /** Shuffles in place with the plan's PRNG (Fisher–Yates). */
 const shuffle = <T>(items: T[], random: () => number): T[] => {
   for (let i = items.length - 1; i > 0; i -= 1) {
@@ -203,14 +216,13 @@ export const planPairs = (options: PlanOptions): PlannedPair[] => {
   const prefix = options.packagePrefix ?? 'library/';
   const kinds: PairKind[] = [];
   for (const [kind, count] of kindCounts(options.pairs)) for (let i = 0; i < count; i += 1) kinds.push(kind);
-  // Conflict pairs stay adjacent (two per name); the groups, not the pairs, are shuffled.
+  // The pairs of a group stay together (one name each); the groups, not the pairs, are shuffled.
   const groups: PairKind[][] = [];
-  for (let i = 0; i < kinds.length; i += 1) {
+  for (let i = 0; i < kinds.length; ) {
     const kind = kinds[i] as PairKind;
-    if (kind === 'conflict') {
-      groups.push([kind, kind]);
-      i += 1;
-    } else groups.push([kind]);
+    const size = GROUP_SIZE[kind] ?? 1;
+    groups.push(Array.from({ length: size }, () => kind));
+    i += size;
   }
   shuffle(groups, random);
   const deliveries = () => 1 + Math.floor(random() * options.dup);
@@ -220,10 +232,14 @@ export const planPairs = (options: PlanOptions): PlannedPair[] => {
   const pairs: PlannedPair[] = [];
   groups.forEach((group, groupIndex) => {
     const name = nameOf(options.seed, pairs.length);
+    // A version stream's releases, in semver order 1.0.0 < 1.1.0-rc.1 < 1.1.0 < 2.0.0, uploaded in a shuffled order.
+    const versions = kind0(group) === 'version' ? shuffle(['1.0.0', '1.1.0-rc.1', '1.1.0', '2.0.0'], random) : [];
     group.forEach((kind, member) => {
       const index = pairs.length;
-      const version = `1.${member}.0`;
-      const folder = kind === 'good-odd-key' ? `人脸 检测+%25/${name}` : name;
+      const version = versions[member] ?? `1.${member}.0`;
+      // The two packages of a conflict come from two folders: only the first to claim the name may have it.
+      const folder =
+        kind === 'good-odd-key' ? `人脸 检测+%25/${name}` : kind === 'conflict' && member === 1 ? `${name}-b` : name;
       const stem = `${prefix}${folder}/${name}-${version}`;
       const size = kind === 'good-multipart' ? MULTIPART_PART_SIZE + 1 + Math.floor(random() * 50_000) : 16;
       const packageBytes = Buffer.alloc(size + Math.floor(random() * 2_000));

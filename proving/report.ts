@@ -96,6 +96,10 @@ export const formatReport = (report: SoakReport): string => {
       `median ${seconds(report.latency.medianMs)}, p99 ${seconds(report.latency.p99Ms)}, max ${seconds(report.latency.maxMs)} (${report.latency.samples} pairs)`,
     ],
     [
+      'version streams',
+      `${final.versions.streams} streams: ${final.versions.updated} updates, ${final.versions.downgrades} VERSION_DOWNGRADE; not at the highest: ${final.versions.notHighest.length}, not rising: ${final.versions.notRising.length}, records off: ${final.versions.recordMismatch.length}`,
+    ],
+    [
       'name claims',
       `${final.claims.names} names, ${final.claims.generations} generations (${final.claims.takeovers} takeovers)`,
     ],

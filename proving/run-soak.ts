@@ -164,9 +164,12 @@ const invariantsOf = (total: number, drained: Verdict, final: Verdict, hits: Lea
   ),
   invariant('queue drained', drainedInTime, drainedInTime ? 'yes' : 'no'),
   none('stray objects under status/', final.strays),
+  none('version streams not at the highest version answered', final.versions.notHighest),
+  none('version streams whose REGISTERED answers do not rise', final.versions.notRising),
+  none('library records that disagree with CityVisual', final.versions.recordMismatch),
 ];
 
-/** The pairs in upload groups: one pair, or the two pairs of a name conflict. */
+/** The pairs in upload groups: one pair, the two pairs of a name conflict, or the releases of a version stream. */
 const groupsOf = (pairs: readonly PlannedPair[]) => {
   const groups: PlannedPair[][] = [];
   for (const pair of pairs) {

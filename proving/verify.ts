@@ -4,10 +4,12 @@
  * receiver got.
  */
 
+import semverCompare from 'semver/functions/compare.js';
 import type { AlgoLib } from '../local/cityvisual/cityvisual-emulator.ts';
 import type { LocalCloud } from '../local/cloud.ts';
 import type { ReceivedDelivery } from '../local/webhook-receiver.ts';
 import { pairOf } from '../shared/keys.ts';
+import type { LibraryRecord } from '../shared/library-record.ts';
 import type { NameClaim } from '../shared/name-claim.ts';
 import type { StatusDocument } from '../shared/status.ts';
 import { webhookIdOf } from '../shared/webhooks.ts';
@@ -19,12 +21,14 @@ export type DeadLetter = ReturnType<LocalCloud['fc']['deadLetters']>[number];
 
 export type Snapshot = {
   statuses: Map<string, StatusDocument>;
-  /** Claim generations per name. */
+  /** Claim generations per name (or package-key lock). */
   claims: Map<string, NameClaim[]>;
+  /** Library records by name. */
+  records: Map<string, LibraryRecord>;
   libraries: AlgoLib[];
   deadLetters: DeadLetter[];
   deliveries: ReceivedDelivery[];
-  /** Objects under the status prefix that are neither a status document nor a claim, or do not parse. */
+  /** Objects under the status prefix that are neither a status document, a claim, its release nor a record, or do not parse. */
   strays: string[];
 };
 
@@ -58,6 +62,7 @@ export const readSnapshot = async (
 ): Promise<Snapshot> => {
   const statuses = new Map<string, StatusDocument>();
   const claims = new Map<string, NameClaim[]>();
+  const records = new Map<string, LibraryRecord>();
   const strays: string[] = [];
   const keys = await publisher.list('status/');
   await forEachLimit(keys, READ_CONCURRENCY, async (key) => {
@@ -73,11 +78,15 @@ export const readSnapshot = async (
       return;
     }
     const claim = /^status\/\.claims\/(.+)\/(\d{6})\.json$/.exec(key);
+    const record = /^status\/\.libraries\/(.+)\.json$/.exec(key);
     if (claim) {
       const list = claims.get(claim[1] as string) ?? [];
       list[Number(claim[2])] = json as NameClaim;
       claims.set(claim[1] as string, list);
-    } else if (key.endsWith('.json')) statuses.set(key, json as StatusDocument);
+    } else if (/^status\/\.claims\/.+\/\d{6}\.released\.json$/.test(key)) {
+      // A claim's release marker: nothing to judge.
+    } else if (record) records.set(record[1] as string, json as LibraryRecord);
+    else if (key.endsWith('.json') && !key.startsWith('status/.')) statuses.set(key, json as StatusDocument);
     else strays.push(key);
   });
   const libraries = cloud.cityvisual.libraries();
@@ -86,7 +95,7 @@ export const readSnapshot = async (
   for (const letter of deadLetters) scanner.scan('dead-letter', JSON.stringify(letter));
   const deliveries = cloud.receiver?.deliveries() ?? [];
   for (const delivery of deliveries) scanner.scan('webhook', JSON.stringify(delivery.body));
-  return { statuses, claims, libraries, deadLetters, deliveries, strays };
+  return { statuses, claims, records, libraries, deadLetters, deliveries, strays };
 };
 
 export type PairVerdict = 'ok' | 'wrong' | 'parked' | 'lost';
@@ -125,6 +134,18 @@ export type Verdict = {
     byType: Record<string, number>;
   };
   claims: { names: number; generations: number; takeovers: number };
+  /** Version streams: how many, and what went wrong in them (each must be empty). */
+  versions: {
+    streams: number;
+    updated: number;
+    downgrades: number;
+    /** Streams whose library is not at the highest version that arrived. */
+    notHighest: string[];
+    /** Streams whose REGISTERED answers, in the order they were written, do not rise in version. */
+    notRising: string[];
+    /** Streams whose library record does not say the library's current version and id. */
+    recordMismatch: string[];
+  };
   strays: string[];
 };
 
@@ -203,6 +224,7 @@ export const judge = (pairs: readonly PlannedPair[], snapshot: Snapshot, package
       byType,
     },
     claims: { names: 0, generations: 0, takeovers: 0 },
+    versions: { streams: 0, updated: 0, downgrades: 0, notHighest: [], notRising: [], recordMismatch: [] },
     strays: snapshot.strays,
   };
 
@@ -219,6 +241,7 @@ export const judge = (pairs: readonly PlannedPair[], snapshot: Snapshot, package
     if (state === 'PENDING' && outcome === 'lost') verdict.stuckPending.push(describePair(pair, status));
     verdicts.set(pair, outcome);
   }
+  judgeVersionStreams(pairs, snapshot, verdict, verdicts);
   // The two packages of a conflict: exactly one REGISTERED, the other CONFLICT.
   const groups = new Map<number, PlannedPair[]>();
   for (const pair of pairs)
@@ -237,7 +260,12 @@ export const judge = (pairs: readonly PlannedPair[], snapshot: Snapshot, package
     else if (outcome === 'wrong') verdict.wrong.push(describePair(pair, status));
     else if (outcome === 'parked') verdict.parked.push(describePair(pair, status));
     else verdict.lost.push(describePair(pair, status));
-    if (status?.state === 'REGISTERED') {
+    // An earlier release of a stream was REGISTERED for its time; the library has moved on since.
+    const superseded =
+      pair.kind === 'version' &&
+      status?.change !== undefined &&
+      status.version !== librariesByName.get(pair.name)?.[0]?.AlgoLibVersion;
+    if (status?.state === 'REGISTERED' && !superseded) {
       const library = librariesByName.get(pair.name)?.[0];
       if (
         !library ||
@@ -280,3 +308,63 @@ export const judge = (pairs: readonly PlannedPair[], snapshot: Snapshot, package
   }
   return verdict;
 };
+
+/**
+ * Version streams: the library ends at the highest version that arrived (and was answered), every release is
+ * REGISTERED or VERSION_DOWNGRADE, the REGISTERED ones rise in version in the order they were written, and the
+ * library record agrees with CityVisual.
+ */
+const judgeVersionStreams = (
+  pairs: readonly PlannedPair[],
+  snapshot: Snapshot,
+  verdict: Verdict,
+  verdicts: Map<PlannedPair, PairVerdict>,
+) => {
+  const streams = new Map<number, PlannedPair[]>();
+  for (const pair of pairs)
+    if (pair.kind === 'version') streams.set(pair.group, [...(streams.get(pair.group) ?? []), pair]);
+  for (const stream of streams.values()) {
+    verdict.versions.streams += 1;
+    const name = stream[0]?.name ?? '';
+    const answered = stream
+      .map((pair) => ({ pair, status: snapshot.statuses.get(pair.statusKey) }))
+      .filter(
+        (entry) =>
+          entry.status !== undefined && (entry.status.state === 'REGISTERED' || entry.status.state === 'CONFLICT'),
+      );
+    for (const { pair, status } of answered) {
+      if (status?.state === 'CONFLICT' && status.errors[0]?.code !== 'VERSION_DOWNGRADE') verdicts.set(pair, 'wrong');
+      if (status?.state === 'CONFLICT') verdict.versions.downgrades += 1;
+      if (status?.change === 'updated') verdict.versions.updated += 1;
+    }
+    const registered = answered
+      .filter((entry) => entry.status?.state === 'REGISTERED')
+      .sort((a, b) => (a.status?.updatedAt ?? '').localeCompare(b.status?.updatedAt ?? ''));
+    for (let i = 1; i < registered.length; i += 1) {
+      const before = registered[i - 1]?.pair.packageKey ?? '';
+      const after = registered[i]?.pair.packageKey ?? '';
+      if (semverCompare(versionOf(after), versionOf(before)) <= 0) {
+        verdict.versions.notRising.push(`${name}: ${versionOf(before)} then ${versionOf(after)}`);
+        break;
+      }
+    }
+    const highest = answered
+      .map((entry) => versionOf(entry.pair.packageKey))
+      .sort(semverCompare)
+      .at(-1);
+    const library = snapshot.libraries.find((entry) => entry.AlgoLibName === name);
+    if (highest !== undefined && library?.AlgoLibVersion !== highest)
+      verdict.versions.notHighest.push(
+        `${name}: library at ${library?.AlgoLibVersion ?? 'none'}, highest answered ${highest}`,
+      );
+    const record = snapshot.records.get(name);
+    if (library && (record?.version !== library.AlgoLibVersion || record?.algoLibId !== library.AlgoLibId))
+      verdict.versions.recordMismatch.push(
+        `${name}: CityVisual ${library.AlgoLibId}@${library.AlgoLibVersion}, record ${record?.algoLibId ?? '-'}@${record?.version ?? '-'}`,
+      );
+  }
+};
+
+/** `library/x/x-1.1.0-rc.1.tar.gz` → `1.1.0-rc.1` */
+const versionOf = (packageKey: string) =>
+  /-(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\.tar\.gz$/.exec(packageKey)?.[1] ?? '0.0.0';

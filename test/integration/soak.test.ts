@@ -34,6 +34,14 @@ describe(`the soak (seed ${SEED}, 300 pairs, D=3, 20% CityVisual faults, 5% OSS 
     expect(report.final.byState).toMatchObject({ REJECTED: expect.any(Number), CONFLICT: expect.any(Number) });
   });
 
+  it('registers every release of a version stream and ends each library at the highest version', () => {
+    expect(report.final.versions.streams).toBeGreaterThan(5);
+    expect(report.final.versions.updated).toBeGreaterThan(0);
+    expect(report.final.versions.notHighest).toEqual([]);
+    expect(report.final.versions.notRising).toEqual([]);
+    expect(report.final.versions.recordMismatch).toEqual([]);
+  });
+
   it('really ran under every fault kind, with re-deliveries and crashes', () => {
     const kinds = (injected: Record<string, number>) =>
       new Set(Object.keys(injected).map((label) => label.split(':')[1]));
