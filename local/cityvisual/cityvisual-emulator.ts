@@ -48,7 +48,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
 import { createAlgoLibActions, DEFAULT_CAPABILITIES, type OssAccessCheck } from './algo-lib-actions';
 import { type AlgoLib, openAlgoLibTable } from './algo-libs';
-import { createRpcAuthenticator, type RpcCredential } from './rpc-auth';
+import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from './rpc-auth';
 import { invalidParameter, RpcError, required } from './rpc-error';
 
 export type { AlgoLib } from './algo-libs';
@@ -83,6 +83,8 @@ export type CityVisualEmulatorOptions = {
   /** One entry per request: `{service:'cityvisual', action, code, status, ms, requestId, fault?}`; never secrets. */
   log?: (entry: Record<string, unknown>) => void;
   faults?: FaultPlan<CityVisualFaultKind>;
+  /** The clock of UploadTime (tests pin it); the gateway's time window always uses the real clock. */
+  now?: () => Date;
 };
 
 export type CityVisualEmulator = {
@@ -141,20 +143,38 @@ const readBody = (req: IncomingMessage) =>
       .once('error', reject);
   });
 
-/** Request parameters: the query, plus a form body for POST (body wins on a repeated key). */
-const readParams = async (req: IncomingMessage): Promise<Record<string, string>> => {
-  const params = Object.fromEntries(new URL(req.url ?? '/', 'http://emulator').searchParams);
-  if (req.method !== 'POST') return params;
-  const body = await readBody(req);
-  if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return params;
-  return { ...params, ...Object.fromEntries(new URLSearchParams(body.toString('utf8'))) };
+/** Node's headers with one string each (a repeated header joined by `,`, as the SDKs join them when signing). */
+const headersOf = (req: IncomingMessage): Record<string, string | undefined> =>
+  Object.fromEntries(
+    Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]),
+  );
+
+/**
+ * The request as the gateway sees it: the query, plus a form body for POST (body wins on a repeated key); a V3
+ * request names its Action and Version in `x-acs-action` / `x-acs-version` instead of parameters.
+ */
+const readRequest = async (req: IncomingMessage, method: 'GET' | 'POST'): Promise<RpcRequest> => {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const query = Object.fromEntries(url.searchParams);
+  const headers = headersOf(req);
+  const body = method === 'POST' ? await readBody(req) : Buffer.alloc(0);
+  const form = (headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+    ? Object.fromEntries(new URLSearchParams(body.toString('utf8')))
+    : {};
+  const params: Record<string, string> = { ...query, ...form };
+  if (headers.authorization?.startsWith('ACS3-')) {
+    params.Action ??= headers['x-acs-action'] ?? '';
+    params.Version ??= headers['x-acs-version'] ?? '';
+  }
+  // The raw path, still percent-encoded: V3 signs it as sent.
+  return { method, path: (req.url ?? '/').split('?')[0] ?? '/', query, params, headers, body };
 };
 
-const checkRoute = (req: IncomingMessage) => {
+/** The method, unless it is one the gateway turns away (403 UnsupportedHTTPMethod, as the common error tables say). */
+const methodOf = (req: IncomingMessage): 'GET' | 'POST' => {
   if (req.method !== 'GET' && req.method !== 'POST') {
-    throw new RpcError(400, 'UnsupportedHTTPMethod', 'This http method is not supported.');
+    throw new RpcError(403, 'UnsupportedHTTPMethod', 'This http method is not supported.');
   }
-  if (new URL(req.url ?? '/', 'http://emulator').pathname !== '/') throw actionNotFound();
   return req.method;
 };
 
@@ -171,7 +191,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
     capabilities: new Set(o.capabilities ?? DEFAULT_CAPABILITIES),
     ossEndpoints: o.ossEndpoints && new Set(o.ossEndpoints),
     ossAccess: o.ossAccess,
-    now: () => new Date(),
+    now: o.now ?? (() => new Date()),
   });
   // No prototype: Action is client input, and `__proto__` must count like any other name.
   let requests: Record<string, number> = Object.create(null);
@@ -180,7 +200,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
   const shutdown = new AbortController();
 
   /** Version, Format, Action and RegionId are checked after authentication (chosen order), then the Action runs. */
-  const perform = (params: Record<string, string>) => {
+  const perform = (params: Record<string, string>, credential: RpcCredential) => {
     if (params.Version !== API_VERSION) {
       throw new RpcError(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
     }
@@ -190,6 +210,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
     const action = params.Action ?? '';
     const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
     if (!handler) throw actionNotFound();
+    auth.authorize(credential, action);
     if (params.RegionId !== undefined && params.RegionId !== regionId) {
       throw new RpcError(404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist.');
     }
@@ -229,18 +250,19 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
     };
 
     try {
-      let params: Record<string, string> = {};
+      let request: RpcRequest | undefined;
       try {
-        params = await readParams(req);
+        request = await readRequest(req, methodOf(req));
       } finally {
         // Counted on receipt, whatever answers it (even a body too large), so tests can see attempts at once.
-        action = params.Action || '(none)';
+        action = request?.params.Action || (req.headers['x-acs-action'] as string | undefined) || '(none)';
         requests[action] = (requests[action] ?? 0) + 1;
       }
-      const method = checkRoute(req);
+      const { params } = request;
+      if (request.path !== '/') throw actionNotFound();
       required(params, 'Action');
       required(params, 'Version');
-      auth.authenticate(method, params);
+      const credential = auth.authenticate(request);
 
       fault = faults.pick(action);
       const faultError = fault && FAULT_ERRORS[fault.kind];
@@ -251,7 +273,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
       }
       if (fault?.kind === 'slow') await delay(fault.delayMs, undefined, { signal: shutdown.signal });
 
-      const body = perform(params);
+      const body = perform(params, credential);
       if (fault?.kind === 'commitThenDrop') {
         socket.destroy();
         return finish(0, 'ConnectionDropped');
