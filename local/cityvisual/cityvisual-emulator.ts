@@ -165,6 +165,8 @@ const readRequest = async (req: IncomingMessage, method: 'GET' | 'POST'): Promis
   if (headers.authorization?.startsWith('ACS3-')) {
     params.Action ??= headers['x-acs-action'] ?? '';
     params.Version ??= headers['x-acs-version'] ?? '';
+    // V3 has no Format parameter: the answer's format follows Accept (the SDKs send application/json).
+    params.Format ??= (headers.accept ?? '').includes('json') ? 'JSON' : 'XML';
   }
   // The raw path, still percent-encoded: V3 signs it as sent.
   return { method, path: (req.url ?? '/').split('?')[0] ?? '/', query, params, headers, body };
