@@ -1,16 +1,22 @@
 /**
  * CityVisual (`2018-10-30`) RPC emulator for the local cloud: a `node:http` server that the real
- * `@alicloud/pop-core` client talks to as if it were `cityvisual.<region>.aliyuncs.com`.
+ * `@alicloud/pop-core` client and Alibaba's Tea client (`@alicloud/openapi-client`) talk to as if it were
+ * `cityvisual.<region>.aliyuncs.com`.
  *
  * What it implements:
  * - RPC over GET (query) and POST (`application/x-www-form-urlencoded` body, merged over any query) on path `/`.
- * - Authentication as Alibaba's POP gateway: RPC signature V1 (HMAC-SHA1, verified exactly as pop-core signs),
- *   Timestamp within ±15 minutes, SignatureNonce never reused per AccessKeyId while its Timestamp is valid,
+ * - Authentication as Alibaba's POP gateway (`rpc-auth.ts`): signature V1 (HMAC-SHA1 in the parameters, verified
+ *   exactly as pop-core and Tea sign) and V3 (`Authorization: ACS3-HMAC-SHA256 …`, Action and Version in
+ *   `x-acs-action` / `x-acs-version`, which the gateway accepts for RPC APIs: https://help.aliyun.com/document_detail/2593177.html),
+ *   Timestamp / x-acs-date within ±15 minutes, SignatureNonce never reused per AccessKeyId while its time is valid,
  *   AccessKey pairs and STS triplets (`addCredential`, for the FC emulator).
+ * - RAM: a credential may carry the `cityvisual:<Action>` patterns its policy allows (`actions`); any other Action
+ *   → 403 `Forbidden.RAM`, the gateway's common code for a RAM denial.
  * - CreateAlgoLib, DescribeAlgoLibs, ModifyAlgoLib, DeleteAlgoLib with the documented error codes; the library table
  *   persists in `dataDir` across restarts and ids keep increasing.
  * - Errors as `{RequestId, HostId, Code, Message, Recommend}` with the HTTP status; success bodies carry `RequestId`;
- *   `content-type: application/json;charset=utf-8` and an `x-acs-request-id` header.
+ *   `content-type: application/json;charset=utf-8` and an `x-acs-request-id` header. A SignatureDoesNotMatch message
+ *   ends with `server string to sign is:<string>` as the real gateway's does (SDKs parse it; see `rpc-auth.ts`).
  * - Seeded faults per Action (picked after authentication): `throttle` (400 Throttling.User), `throttle429`
  *   (429 Throttling), `unavailable` (503 ServiceUnavailable), `internal` (500 InternalError), `html502` (a gateway's
  *   HTML page), `slow` (wait `delayMs`, then serve: the action still happens if the client gave up), `commitThenDrop`
@@ -19,27 +25,39 @@
  *   `code` is `OK` on success, `BadGateway` for html502, and status 0 with `ConnectionDropped` / `ShuttingDown`
  *   when no answer was sent.
  *
+ * Every gateway code it answers is in Alibaba's error center (product "Public",
+ * https://error-center.alibabacloud.com/status/product/Public) or the common error tables of the RPC products
+ * (https://help.aliyun.com/document_detail/51132.html); every CityVisual code is in the Action's own reference.
+ * `InvalidVersion` and `InvalidAction.NotFound` are the gateway's observed answers (the SDKs' own tests expect them,
+ * e.g. aliyun-openapi-cpp-sdk's `cs` test); the error center names the latter `InvalidApi.NotFound`.
+ *
  * How it differs from the real service (choices where the docs are silent are marked "chosen"):
- * - JSON only: `Format` must be `JSON` (pop-core always sends it); the real default is XML. → 400 InvalidParameter.
+ * - JSON only: `Format` must be `JSON` (pop-core always sends it; a V3 request's Format follows its Accept header);
+ *   the real default is XML. → 400 InvalidParameter.
  * - A missing required parameter answers 400 `Missing<Name>` (`MissingAlgoLibName`, `MissingAccessKeyId`, …);
  *   an empty value counts as missing (chosen). Unknown parameters are ignored.
- * - STS: a credential registered with a `securityToken` needs exactly that token; missing or wrong →
- *   400 `InvalidSecurityToken.Mismatch` (chosen; tokens never expire here). Unknown AccessKeyId → 404
- *   `InvalidAccessKeyId.NotFound`; `SignatureMethod` other than HMAC-SHA1 / `SignatureVersion` other than 1.0 →
- *   400 `InvalidSignatureMethod` / `InvalidSignatureVersion` (chosen names).
+ * - STS: a credential registered with a `securityToken` needs exactly that token: none → 400 `MissingSecurityToken`,
+ *   another → 400 `InvalidSecurityToken.MismatchWithAccessKey`; tokens never expire here (no
+ *   `InvalidSecurityToken.Expired`). Unknown AccessKeyId → 404 `InvalidAccessKeyId.NotFound`. SignatureMethod other
+ *   than HMAC-SHA1, or a V3 algorithm other than ACS3-HMAC-SHA256 (SM3, RSA) → 400 `InvalidSignatureMethod`;
+ *   SignatureVersion other than 1.0 → 400 `InvalidParameter`; a V3 Authorization without its parts, or leaving a
+ *   common header (host, x-acs-*) unsigned → 400 `IncompleteSignature` (the V3 reference requires them signed).
  * - Timestamp: `YYYY-MM-DDThh:mm:ss[.sss]Z` only, else 400 `InvalidTimeStamp.Format`; out of window → 400 `InvalidTimeStamp.Expired`.
  * - Nonces are kept in memory (100 000 at most, oldest forgotten first) and are lost on restart.
+ * - RAM: only Action patterns, no resources or conditions (CityVisual's RAM actions apply to `*`).
  * - `RegionId`, when sent, must equal the emulator's region (404 `InvalidRegionId.NotFound`, chosen).
  * - DescribeAlgoLibs' `AlgoLibName` is a case-insensitive substring filter (chosen, to force exact matching on the
  *   client); `CapabilityName` keeps libraries that have every listed capability; results are in id order.
  *   PageNumber < 1 or PageSize outside 1–100 → 400 InvalidParameter.
- * - Capacity must be an integer 1–10000 (chosen bound); CapabilityNames must all be in `capabilities`; JsonText must
- *   parse as JSON (400 InvalidParameter); AlgoLibName must match `^[A-Za-z][A-Za-z0-9_-]{1,63}$` (chosen pattern).
- * - ModifyAlgoLib takes every field as optional (as the TS SDK types do). Changing OssBucket or OssAccessKeyId needs
- *   OssAccessKeySecret again (`MissingOssAccessKeySecret`), because the emulator never stores the secret.
- *   Modify and Delete accept an optional InstanceId that must then own the library.
+ * - Capacity must be an integer 1–50 (the DescribeAlgoLibs reference: `[1，50]`); CapabilityNames must all be in
+ *   `capabilities`; JsonText must parse as JSON (400 InvalidParameter); AlgoLibName must match
+ *   `^[A-Za-z][A-Za-z0-9_-]{1,63}$` (chosen pattern).
+ * - ModifyAlgoLib needs AlgoLibId and every field of CreateAlgoLib but InstanceId, as its reference marks them
+ *   required (the TS SDK's typings say optional: the stricter reading is emulated). UploadTime changes when the
+ *   package (OssBucket, OssEndpoint, OssPath) or AlgoLibVersion changes (chosen). Modify and Delete accept an
+ *   optional InstanceId that must then own the library.
  * - AlgoLibId is a decimal string ("1", "2", …). DeleteAlgoLib never answers 403 DependencyViolation (no job groups).
- * - Non-GET/POST → 400 UnsupportedHTTPMethod; a path other than `/` → 404 InvalidAction.NotFound; a body over 1 MiB → 413.
+ * - Non-GET/POST → 403 UnsupportedHTTPMethod; a path other than `/` → 404 InvalidAction.NotFound; a body over 1 MiB → 413.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
