@@ -141,18 +141,16 @@ export const createAlgoLibActions = (ctx: AlgoLibActionContext): Record<string, 
     return lib;
   };
 
-  const CreateAlgoLib: ActionHandler = (params) => {
-    for (const name of CREATE_REQUIRED) required(params, name);
-    const p = params as Record<(typeof CREATE_REQUIRED)[number], string>;
-    checkInstance(p.InstanceId);
+  /** Checks the fields CreateAlgoLib and ModifyAlgoLib share, in the order of their error tables; returns them as stored. */
+  const libraryFields = (p: Record<(typeof MODIFY_REQUIRED)[number], string>) => {
     checkName(p.AlgoLibName);
     const capacity = parseCapacity(p.Capacity);
     checkCapabilities(p.CapabilityNames);
     checkJsonText(p.JsonText);
     checkEndpoint(p.OssEndpoint);
     checkBucket(p.OssBucket, p.OssAccessKeyId, p.OssAccessKeySecret);
-    checkNameFree(p.InstanceId, p.AlgoLibName);
-    const lib = ctx.table.insert({
+    // Everything but the secret, which is checked once and never kept.
+    return {
       AlgoLibName: p.AlgoLibName,
       AlgoLibVersion: p.AlgoLibVersion,
       CapabilityNames: p.CapabilityNames,
@@ -163,9 +161,16 @@ export const createAlgoLibActions = (ctx: AlgoLibActionContext): Record<string, 
       OssBucket: p.OssBucket,
       OssEndpoint: p.OssEndpoint,
       OssPath: p.OssPath,
-      UploadTime: formatTime(ctx.now()),
-      InstanceId: p.InstanceId,
-    });
+    };
+  };
+
+  const CreateAlgoLib: ActionHandler = (params) => {
+    for (const name of CREATE_REQUIRED) required(params, name);
+    const p = params as Record<(typeof CREATE_REQUIRED)[number], string>;
+    checkInstance(p.InstanceId);
+    const fields = libraryFields(p);
+    checkNameFree(p.InstanceId, p.AlgoLibName);
+    const lib = ctx.table.insert({ ...fields, UploadTime: formatTime(ctx.now()), InstanceId: p.InstanceId });
     return { AlgoLibId: lib.AlgoLibId };
   };
 
@@ -207,13 +212,8 @@ export const createAlgoLibActions = (ctx: AlgoLibActionContext): Record<string, 
     for (const name of MODIFY_REQUIRED) required(params, name);
     const p = params as Record<(typeof MODIFY_REQUIRED)[number], string>;
     const lib = findLibrary(params);
-    checkName(p.AlgoLibName);
+    const fields = libraryFields(p);
     checkNameFree(lib.InstanceId, p.AlgoLibName, lib.AlgoLibId);
-    const capacity = parseCapacity(p.Capacity);
-    checkCapabilities(p.CapabilityNames);
-    checkJsonText(p.JsonText);
-    checkEndpoint(p.OssEndpoint);
-    checkBucket(p.OssBucket, p.OssAccessKeyId, p.OssAccessKeySecret);
     // A new package (another object, bucket, endpoint or version) is a new upload; a new capacity is not (chosen: the
     // reference only says UploadTime is the upload time).
     const uploaded =
@@ -221,19 +221,7 @@ export const createAlgoLibActions = (ctx: AlgoLibActionContext): Record<string, 
       p.OssEndpoint !== lib.OssEndpoint ||
       p.OssPath !== lib.OssPath ||
       p.AlgoLibVersion !== lib.AlgoLibVersion;
-    ctx.table.update(lib.AlgoLibId, {
-      AlgoLibName: p.AlgoLibName,
-      AlgoLibVersion: p.AlgoLibVersion,
-      CapabilityNames: p.CapabilityNames,
-      Capacity: capacity,
-      JsonText: p.JsonText,
-      Text: p.Text,
-      OssAccessKeyId: p.OssAccessKeyId,
-      OssBucket: p.OssBucket,
-      OssEndpoint: p.OssEndpoint,
-      OssPath: p.OssPath,
-      ...(uploaded && { UploadTime: formatTime(ctx.now()) }),
-    });
+    ctx.table.update(lib.AlgoLibId, { ...fields, ...(uploaded && { UploadTime: formatTime(ctx.now()) }) });
     return {};
   };
 
