@@ -57,7 +57,8 @@
  *   package (OssBucket, OssEndpoint, OssPath) or AlgoLibVersion changes (chosen). Modify and Delete accept an
  *   optional InstanceId that must then own the library.
  * - AlgoLibId is a decimal string ("1", "2", …). DeleteAlgoLib never answers 403 DependencyViolation (no job groups).
- * - Non-GET/POST → 403 UnsupportedHTTPMethod; a path other than `/` → 404 InvalidAction.NotFound; a body over 1 MiB → 413.
+ * - Non-GET/POST → 403 UnsupportedHTTPMethod; a path other than `/` → 404 InvalidAction.NotFound; a body over 1 MiB → 413
+ *   `RequestEntityTooLarge` (chosen: the gateway's limit and code are undocumented; no client of ours comes near it).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
