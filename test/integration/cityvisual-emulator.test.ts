@@ -561,6 +561,18 @@ describe('CityVisual emulator', () => {
     expect(target.libraries()).toEqual([]);
   });
 
+  it('answers a method other than GET and POST with 403 UnsupportedHTTPMethod', async () => {
+    // Arrange
+    const target = await start();
+
+    // Act
+    const response = await fetch(`${target.endpoint}/?Action=DescribeAlgoLibs`, { method: 'PUT', body: 'x' });
+
+    // Assert
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ Code: 'UnsupportedHTTPMethod' });
+  });
+
   it('ends a SignatureDoesNotMatch message with the string it signed, as the SDKs that parse it expect', async () => {
     // Arrange
     const target = await start();

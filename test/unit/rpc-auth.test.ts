@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from '../../local/cityvisual/rpc-auth';
 import { RpcError } from '../../local/cityvisual/rpc-error';
+import { signRpc } from '../../local/cityvisual/rpc-signature';
 
 const NOW = Date.parse('2026-03-01T10:00:00Z');
 const USER: RpcCredential = { accessKeyId: 'LTAI-user', accessKeySecret: 'user-secret' };
@@ -130,6 +131,46 @@ describe('createRpcAuthenticator with signature V3 (ACS3-HMAC-SHA256)', () => {
       codeOf(() => auth.authenticate(v3Request({ nonce: 'n2', headers: { 'x-acs-security-token': 'other' } }))),
     ).toMatchObject({ code: 'InvalidSecurityToken.MismatchWithAccessKey' });
     expect(auth.authenticate(v3Request({ nonce: 'n3', headers: { 'x-acs-security-token': 'tok' } }))).toBeDefined();
+  });
+});
+
+describe('createRpcAuthenticator with signature V1 (HMAC-SHA1)', () => {
+  const v1Request = (overrides: Record<string, string> = {}, secret = USER.accessKeySecret): RpcRequest => {
+    const params = {
+      Action: 'DescribeAlgoLibs',
+      Version: '2018-10-30',
+      Format: 'JSON',
+      AccessKeyId: USER.accessKeyId,
+      SignatureMethod: 'HMAC-SHA1',
+      SignatureVersion: '1.0',
+      SignatureNonce: 'nonce-1',
+      Timestamp: '2026-03-01T10:00:00Z',
+      InstanceId: 'cityvisual-1',
+      ...overrides,
+    };
+    const signed = { ...params, Signature: signRpc('POST', params, secret) };
+    return { method: 'POST', path: '/', query: {}, params: signed, headers: {}, body: Buffer.alloc(0) };
+  };
+  const auth = () => createRpcAuthenticator({ credentials: [USER], now: () => NOW });
+
+  it.each([
+    ['HMAC-SHA256 as SignatureMethod', { SignatureMethod: 'HMAC-SHA256' }, 400, 'InvalidSignatureMethod'],
+    ['2.0 as SignatureVersion', { SignatureVersion: '2.0' }, 400, 'InvalidParameter'],
+    ['no SignatureNonce', { SignatureNonce: '' }, 400, 'MissingSignatureNonce'],
+    ['an unknown AccessKeyId', { AccessKeyId: 'LTAI-nobody' }, 404, 'InvalidAccessKeyId.NotFound'],
+  ])('refuses %s with %i %s', (_case, overrides, status, code) => {
+    // Act / Assert
+    expect(codeOf(() => auth().authenticate(v1Request(overrides)))).toMatchObject({ status, code });
+  });
+
+  it('ends a mismatch message with the string to sign, which holds no raw colon (the Python SDK splits on it)', () => {
+    // Act
+    const refused = codeOf(() => auth().authenticate(v1Request({}, 'wrong')));
+
+    // Assert
+    expect(refused).toMatchObject({ status: 400, code: 'SignatureDoesNotMatch' });
+    expect(refused?.message.split(':')).toHaveLength(2);
+    expect(refused?.message.split(':')[1]).toMatch(/^POST&%2F&AccessKeyId%3DLTAI-user%26Action%3DDescribeAlgoLibs%26/);
   });
 });
 
