@@ -48,6 +48,13 @@ const CRC64 = /^(0|[1-9]\d{0,19})$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const UINT64_MAX = 2n ** 64n - 1n;
 
+/**
+ * Video streams a library computes: CityVisual's DescribeAlgoLibs reference bounds `Capacity` to `[1, 50]`
+ * (`hglakfs/cityvisual:cn.zh-CN/API参考/算法库/DescribeAlgoLibs.md`), and Create/ModifyAlgoLib refuse anything else.
+ */
+export const MAX_CAPACITY = 50;
+const CAPACITY_RULE = `an integer from 1 to ${MAX_CAPACITY} (CityVisual's limit)`;
+
 const bool = z.boolean(expected('true or false'));
 
 /** Adds one issue per repeated value of `keyOf`, at the repeated element's path. */
@@ -147,8 +154,8 @@ export const ManifestSchema = z
           z.superRefine(uniqueBy((name) => name, '')),
         ),
       capacity: z
-        .int(expected('an integer from 1 to 10000'))
-        .check(z.gte(1, expected('an integer from 1 to 10000')), z.lte(10000, expected('an integer from 1 to 10000'))),
+        .int(expected(CAPACITY_RULE))
+        .check(z.gte(1, expected(CAPACITY_RULE)), z.lte(MAX_CAPACITY, expected(CAPACITY_RULE))),
       objects: z
         .array(ObjectConfigSchema, expected('an array of object configs'))
         .check(

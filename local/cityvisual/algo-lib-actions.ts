@@ -3,7 +3,7 @@
  * DeleteAlgoLib): parameter validation with the documented error codes, over an `AlgoLibTable`.
  * Each handler takes the authenticated request parameters and returns the response body without `RequestId`.
  */
-import type { AlgoLib, AlgoLibFields, AlgoLibTable } from './algo-libs';
+import type { AlgoLib, AlgoLibTable } from './algo-libs';
 import { invalidParameter, RpcError, required } from './rpc-error';
 
 export type OssAccessCheck = (
@@ -30,6 +30,13 @@ export const DEFAULT_CAPABILITIES = ['PERSON', 'FACE', 'VEHICLE', 'MOTOR', 'NON_
 
 export const ALGO_LIB_NAME = /^[A-Za-z][A-Za-z0-9_-]{1,63}$/;
 
+/**
+ * Capacity (video streams) is an integer in [1, 50]: the DescribeAlgoLibs reference bounds the field so
+ * (`hglakfs/cityvisual:cn.zh-CN/API参考/算法库/DescribeAlgoLibs.md`, research §1.4); Create and Modify answer
+ * anything else with their documented `InvalidCapacity.ValueNotSupported`.
+ */
+export const MAX_CAPACITY = 50;
+
 /** CreateAlgoLib's required parameters, in the order the reference lists them (and we report the first missing). */
 const CREATE_REQUIRED = [
   'AlgoLibName',
@@ -45,6 +52,12 @@ const CREATE_REQUIRED = [
   'OssPath',
   'Text',
 ] as const;
+
+/** ModifyAlgoLib's fields besides AlgoLibId: CreateAlgoLib's, without InstanceId (the library names its instance). */
+const MODIFY_REQUIRED = CREATE_REQUIRED.filter((name) => name !== 'InstanceId') as Exclude<
+  (typeof CREATE_REQUIRED)[number],
+  'InstanceId'
+>[];
 
 /** `YYYY-MM-DDThh:mm:ssZ`, the format of every other CityVisual time field. */
 const formatTime = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
@@ -71,7 +84,7 @@ export const createAlgoLibActions = (ctx: AlgoLibActionContext): Record<string, 
 
   const parseCapacity = (value: string) => {
     const capacity = parseInteger(value);
-    if (!(capacity >= 1 && capacity <= 10_000)) {
+    if (!(capacity >= 1 && capacity <= MAX_CAPACITY)) {
       throw new RpcError(400, 'InvalidCapacity.ValueNotSupported', 'The specified Capacity is invalid.');
     }
     return capacity;
@@ -128,18 +141,16 @@ export const createAlgoLibActions = (ctx: AlgoLibActionContext): Record<string, 
     return lib;
   };
 
-  const CreateAlgoLib: ActionHandler = (params) => {
-    for (const name of CREATE_REQUIRED) required(params, name);
-    const p = params as Record<(typeof CREATE_REQUIRED)[number], string>;
-    checkInstance(p.InstanceId);
+  /** Checks the fields CreateAlgoLib and ModifyAlgoLib share, in the order of their error tables; returns them as stored. */
+  const libraryFields = (p: Record<(typeof MODIFY_REQUIRED)[number], string>) => {
     checkName(p.AlgoLibName);
     const capacity = parseCapacity(p.Capacity);
     checkCapabilities(p.CapabilityNames);
     checkJsonText(p.JsonText);
     checkEndpoint(p.OssEndpoint);
     checkBucket(p.OssBucket, p.OssAccessKeyId, p.OssAccessKeySecret);
-    checkNameFree(p.InstanceId, p.AlgoLibName);
-    const lib = ctx.table.insert({
+    // Everything but the secret, which is checked once and never kept.
+    return {
       AlgoLibName: p.AlgoLibName,
       AlgoLibVersion: p.AlgoLibVersion,
       CapabilityNames: p.CapabilityNames,
@@ -150,9 +161,16 @@ export const createAlgoLibActions = (ctx: AlgoLibActionContext): Record<string, 
       OssBucket: p.OssBucket,
       OssEndpoint: p.OssEndpoint,
       OssPath: p.OssPath,
-      UploadTime: formatTime(ctx.now()),
-      InstanceId: p.InstanceId,
-    });
+    };
+  };
+
+  const CreateAlgoLib: ActionHandler = (params) => {
+    for (const name of CREATE_REQUIRED) required(params, name);
+    const p = params as Record<(typeof CREATE_REQUIRED)[number], string>;
+    checkInstance(p.InstanceId);
+    const fields = libraryFields(p);
+    checkNameFree(p.InstanceId, p.AlgoLibName);
+    const lib = ctx.table.insert({ ...fields, UploadTime: formatTime(ctx.now()), InstanceId: p.InstanceId });
     return { AlgoLibId: lib.AlgoLibId };
   };
 
@@ -183,48 +201,27 @@ export const createAlgoLibActions = (ctx: AlgoLibActionContext): Record<string, 
     };
   };
 
+  /**
+   * ModifyAlgoLib takes AlgoLibId plus every field of CreateAlgoLib, all marked required by its reference
+   * (`hglakfs/cityvisual:cn.zh-CN/API参考/算法库/ModifyAlgoLib.md`; the TS SDK's typings make them optional, so the
+   * stricter reading is emulated: a client that sends a partial modify fails here first). Its documented errors are
+   * CreateAlgoLib's minus the instance, plus 404 InvalidAlgoLibId.NotFound; nothing changes unless all checks pass.
+   */
   const ModifyAlgoLib: ActionHandler = (params) => {
+    required(params, 'AlgoLibId');
+    for (const name of MODIFY_REQUIRED) required(params, name);
+    const p = params as Record<(typeof MODIFY_REQUIRED)[number], string>;
     const lib = findLibrary(params);
-    const patch: Partial<AlgoLibFields> = {};
-    const name = optional(params, 'AlgoLibName');
-    if (name !== undefined) {
-      checkName(name);
-      checkNameFree(lib.InstanceId, name, lib.AlgoLibId);
-      patch.AlgoLibName = name;
-    }
-    const capacity = optional(params, 'Capacity');
-    if (capacity !== undefined) patch.Capacity = parseCapacity(capacity);
-    const capabilities = optional(params, 'CapabilityNames');
-    if (capabilities !== undefined) {
-      checkCapabilities(capabilities);
-      patch.CapabilityNames = capabilities;
-    }
-    const jsonText = optional(params, 'JsonText');
-    if (jsonText !== undefined) {
-      checkJsonText(jsonText);
-      patch.JsonText = jsonText;
-    }
-    const endpoint = optional(params, 'OssEndpoint');
-    if (endpoint !== undefined) {
-      checkEndpoint(endpoint);
-      patch.OssEndpoint = endpoint;
-    }
-    // The secret is not stored, so changing the bucket or the key needs the secret again to check access.
-    const bucket = optional(params, 'OssBucket');
-    const accessKeyId = optional(params, 'OssAccessKeyId');
-    if (bucket !== undefined || accessKeyId !== undefined || optional(params, 'OssAccessKeySecret') !== undefined) {
-      checkBucket(bucket ?? lib.OssBucket, accessKeyId ?? lib.OssAccessKeyId, required(params, 'OssAccessKeySecret'));
-      patch.OssBucket = bucket ?? lib.OssBucket;
-      patch.OssAccessKeyId = accessKeyId ?? lib.OssAccessKeyId;
-    }
-    const version = optional(params, 'AlgoLibVersion');
-    if (version !== undefined) patch.AlgoLibVersion = version;
-    const text = optional(params, 'Text');
-    if (text !== undefined) patch.Text = text;
-    const path = optional(params, 'OssPath');
-    if (path !== undefined) patch.OssPath = path;
-    if (bucket !== undefined || endpoint !== undefined || path !== undefined) patch.UploadTime = formatTime(ctx.now());
-    ctx.table.update(lib.AlgoLibId, patch);
+    const fields = libraryFields(p);
+    checkNameFree(lib.InstanceId, p.AlgoLibName, lib.AlgoLibId);
+    // A new package (another object, bucket, endpoint or version) is a new upload; a new capacity is not (chosen: the
+    // reference only says UploadTime is the upload time).
+    const uploaded =
+      p.OssBucket !== lib.OssBucket ||
+      p.OssEndpoint !== lib.OssEndpoint ||
+      p.OssPath !== lib.OssPath ||
+      p.AlgoLibVersion !== lib.AlgoLibVersion;
+    ctx.table.update(lib.AlgoLibId, { ...fields, ...(uploaded && { UploadTime: formatTime(ctx.now()) }) });
     return {};
   };
 

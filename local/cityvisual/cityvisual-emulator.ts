@@ -1,16 +1,22 @@
 /**
  * CityVisual (`2018-10-30`) RPC emulator for the local cloud: a `node:http` server that the real
- * `@alicloud/pop-core` client talks to as if it were `cityvisual.<region>.aliyuncs.com`.
+ * `@alicloud/pop-core` client and Alibaba's Tea client (`@alicloud/openapi-client`) talk to as if it were
+ * `cityvisual.<region>.aliyuncs.com`.
  *
  * What it implements:
  * - RPC over GET (query) and POST (`application/x-www-form-urlencoded` body, merged over any query) on path `/`.
- * - Authentication as Alibaba's POP gateway: RPC signature V1 (HMAC-SHA1, verified exactly as pop-core signs),
- *   Timestamp within ±15 minutes, SignatureNonce never reused per AccessKeyId while its Timestamp is valid,
+ * - Authentication as Alibaba's POP gateway (`rpc-auth.ts`): signature V1 (HMAC-SHA1 in the parameters, verified
+ *   exactly as pop-core and Tea sign) and V3 (`Authorization: ACS3-HMAC-SHA256 …`, Action and Version in
+ *   `x-acs-action` / `x-acs-version`, which the gateway accepts for RPC APIs: https://help.aliyun.com/document_detail/2593177.html),
+ *   Timestamp / x-acs-date within ±15 minutes, SignatureNonce never reused per AccessKeyId while its time is valid,
  *   AccessKey pairs and STS triplets (`addCredential`, for the FC emulator).
+ * - RAM: a credential may carry the `cityvisual:<Action>` patterns its policy allows (`actions`); any other Action
+ *   → 403 `Forbidden.RAM`, the gateway's common code for a RAM denial.
  * - CreateAlgoLib, DescribeAlgoLibs, ModifyAlgoLib, DeleteAlgoLib with the documented error codes; the library table
  *   persists in `dataDir` across restarts and ids keep increasing.
  * - Errors as `{RequestId, HostId, Code, Message, Recommend}` with the HTTP status; success bodies carry `RequestId`;
- *   `content-type: application/json;charset=utf-8` and an `x-acs-request-id` header.
+ *   `content-type: application/json;charset=utf-8` and an `x-acs-request-id` header. A SignatureDoesNotMatch message
+ *   ends with `server string to sign is:<string>` as the real gateway's does (SDKs parse it; see `rpc-auth.ts`).
  * - Seeded faults per Action (picked after authentication): `throttle` (400 Throttling.User), `throttle429`
  *   (429 Throttling), `unavailable` (503 ServiceUnavailable), `internal` (500 InternalError), `html502` (a gateway's
  *   HTML page), `slow` (wait `delayMs`, then serve: the action still happens if the client gave up), `commitThenDrop`
@@ -19,27 +25,40 @@
  *   `code` is `OK` on success, `BadGateway` for html502, and status 0 with `ConnectionDropped` / `ShuttingDown`
  *   when no answer was sent.
  *
+ * Every gateway code it answers is in Alibaba's error center (product "Public",
+ * https://error-center.alibabacloud.com/status/product/Public) or the common error tables of the RPC products
+ * (https://help.aliyun.com/document_detail/51132.html); every CityVisual code is in the Action's own reference.
+ * `InvalidVersion` and `InvalidAction.NotFound` are the gateway's observed answers (the SDKs' own tests expect them,
+ * e.g. aliyun-openapi-cpp-sdk's `cs` test); the error center names the latter `InvalidApi.NotFound`.
+ *
  * How it differs from the real service (choices where the docs are silent are marked "chosen"):
- * - JSON only: `Format` must be `JSON` (pop-core always sends it); the real default is XML. → 400 InvalidParameter.
+ * - JSON only: `Format` must be `JSON` (pop-core always sends it; a V3 request's Format follows its Accept header);
+ *   the real default is XML. → 400 InvalidParameter.
  * - A missing required parameter answers 400 `Missing<Name>` (`MissingAlgoLibName`, `MissingAccessKeyId`, …);
  *   an empty value counts as missing (chosen). Unknown parameters are ignored.
- * - STS: a credential registered with a `securityToken` needs exactly that token; missing or wrong →
- *   400 `InvalidSecurityToken.Mismatch` (chosen; tokens never expire here). Unknown AccessKeyId → 404
- *   `InvalidAccessKeyId.NotFound`; `SignatureMethod` other than HMAC-SHA1 / `SignatureVersion` other than 1.0 →
- *   400 `InvalidSignatureMethod` / `InvalidSignatureVersion` (chosen names).
+ * - STS: a credential registered with a `securityToken` needs exactly that token: none → 400 `MissingSecurityToken`,
+ *   another → 400 `InvalidSecurityToken.MismatchWithAccessKey`; tokens never expire here (no
+ *   `InvalidSecurityToken.Expired`). Unknown AccessKeyId → 404 `InvalidAccessKeyId.NotFound`. SignatureMethod other
+ *   than HMAC-SHA1, or a V3 algorithm other than ACS3-HMAC-SHA256 (SM3, RSA) → 400 `InvalidSignatureMethod`;
+ *   SignatureVersion other than 1.0 → 400 `InvalidParameter`; a V3 Authorization without its parts, or leaving a
+ *   common header (host, x-acs-*) unsigned → 400 `IncompleteSignature` (the V3 reference requires them signed).
  * - Timestamp: `YYYY-MM-DDThh:mm:ss[.sss]Z` only, else 400 `InvalidTimeStamp.Format`; out of window → 400 `InvalidTimeStamp.Expired`.
  * - Nonces are kept in memory (100 000 at most, oldest forgotten first) and are lost on restart.
+ * - RAM: only Action patterns, no resources or conditions (CityVisual's RAM actions apply to `*`).
  * - `RegionId`, when sent, must equal the emulator's region (404 `InvalidRegionId.NotFound`, chosen).
  * - DescribeAlgoLibs' `AlgoLibName` is a case-insensitive substring filter (chosen, to force exact matching on the
  *   client); `CapabilityName` keeps libraries that have every listed capability; results are in id order.
  *   PageNumber < 1 or PageSize outside 1–100 → 400 InvalidParameter.
- * - Capacity must be an integer 1–10000 (chosen bound); CapabilityNames must all be in `capabilities`; JsonText must
- *   parse as JSON (400 InvalidParameter); AlgoLibName must match `^[A-Za-z][A-Za-z0-9_-]{1,63}$` (chosen pattern).
- * - ModifyAlgoLib takes every field as optional (as the TS SDK types do). Changing OssBucket or OssAccessKeyId needs
- *   OssAccessKeySecret again (`MissingOssAccessKeySecret`), because the emulator never stores the secret.
- *   Modify and Delete accept an optional InstanceId that must then own the library.
+ * - Capacity must be an integer 1–50 (the DescribeAlgoLibs reference: `[1，50]`); CapabilityNames must all be in
+ *   `capabilities`; JsonText must parse as JSON (400 InvalidParameter); AlgoLibName must match
+ *   `^[A-Za-z][A-Za-z0-9_-]{1,63}$` (chosen pattern).
+ * - ModifyAlgoLib needs AlgoLibId and every field of CreateAlgoLib but InstanceId, as its reference marks them
+ *   required (the TS SDK's typings say optional: the stricter reading is emulated). UploadTime changes when the
+ *   package (OssBucket, OssEndpoint, OssPath) or AlgoLibVersion changes (chosen). Modify and Delete accept an
+ *   optional InstanceId that must then own the library.
  * - AlgoLibId is a decimal string ("1", "2", …). DeleteAlgoLib never answers 403 DependencyViolation (no job groups).
- * - Non-GET/POST → 400 UnsupportedHTTPMethod; a path other than `/` → 404 InvalidAction.NotFound; a body over 1 MiB → 413.
+ * - Non-GET/POST → 403 UnsupportedHTTPMethod; a path other than `/` → 404 InvalidAction.NotFound; a body over 1 MiB → 413
+ *   `RequestEntityTooLarge` (chosen: the gateway's limit and code are undocumented; no client of ours comes near it).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -48,7 +67,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
 import { createAlgoLibActions, DEFAULT_CAPABILITIES, type OssAccessCheck } from './algo-lib-actions';
 import { type AlgoLib, openAlgoLibTable } from './algo-libs';
-import { createRpcAuthenticator, type RpcCredential } from './rpc-auth';
+import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from './rpc-auth';
 import { invalidParameter, RpcError, required } from './rpc-error';
 
 export type { AlgoLib } from './algo-libs';
@@ -83,6 +102,8 @@ export type CityVisualEmulatorOptions = {
   /** One entry per request: `{service:'cityvisual', action, code, status, ms, requestId, fault?}`; never secrets. */
   log?: (entry: Record<string, unknown>) => void;
   faults?: FaultPlan<CityVisualFaultKind>;
+  /** The clock of UploadTime (tests pin it); the gateway's time window always uses the real clock. */
+  now?: () => Date;
 };
 
 export type CityVisualEmulator = {
@@ -141,20 +162,40 @@ const readBody = (req: IncomingMessage) =>
       .once('error', reject);
   });
 
-/** Request parameters: the query, plus a form body for POST (body wins on a repeated key). */
-const readParams = async (req: IncomingMessage): Promise<Record<string, string>> => {
-  const params = Object.fromEntries(new URL(req.url ?? '/', 'http://emulator').searchParams);
-  if (req.method !== 'POST') return params;
-  const body = await readBody(req);
-  if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return params;
-  return { ...params, ...Object.fromEntries(new URLSearchParams(body.toString('utf8'))) };
+/** Node's headers with one string each (a repeated header joined by `,`, as the SDKs join them when signing). */
+const headersOf = (req: IncomingMessage): Record<string, string | undefined> =>
+  Object.fromEntries(
+    Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]),
+  );
+
+/**
+ * The request as the gateway sees it: the query, plus a form body for POST (body wins on a repeated key); a V3
+ * request names its Action and Version in `x-acs-action` / `x-acs-version` instead of parameters.
+ */
+const readRequest = async (req: IncomingMessage, method: 'GET' | 'POST'): Promise<RpcRequest> => {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const query = Object.fromEntries(url.searchParams);
+  const headers = headersOf(req);
+  const body = method === 'POST' ? await readBody(req) : Buffer.alloc(0);
+  const form = (headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+    ? Object.fromEntries(new URLSearchParams(body.toString('utf8')))
+    : {};
+  const params: Record<string, string> = { ...query, ...form };
+  if (headers.authorization?.startsWith('ACS3-')) {
+    params.Action ??= headers['x-acs-action'] ?? '';
+    params.Version ??= headers['x-acs-version'] ?? '';
+    // V3 has no Format parameter: the answer's format follows Accept (the SDKs send application/json).
+    params.Format ??= (headers.accept ?? '').includes('json') ? 'JSON' : 'XML';
+  }
+  // The raw path, still percent-encoded: V3 signs it as sent.
+  return { method, path: (req.url ?? '/').split('?')[0] ?? '/', query, params, headers, body };
 };
 
-const checkRoute = (req: IncomingMessage) => {
+/** The method, unless it is one the gateway turns away (403 UnsupportedHTTPMethod, as the common error tables say). */
+const methodOf = (req: IncomingMessage): 'GET' | 'POST' => {
   if (req.method !== 'GET' && req.method !== 'POST') {
-    throw new RpcError(400, 'UnsupportedHTTPMethod', 'This http method is not supported.');
+    throw new RpcError(403, 'UnsupportedHTTPMethod', 'This http method is not supported.');
   }
-  if (new URL(req.url ?? '/', 'http://emulator').pathname !== '/') throw actionNotFound();
   return req.method;
 };
 
@@ -171,7 +212,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
     capabilities: new Set(o.capabilities ?? DEFAULT_CAPABILITIES),
     ossEndpoints: o.ossEndpoints && new Set(o.ossEndpoints),
     ossAccess: o.ossAccess,
-    now: () => new Date(),
+    now: o.now ?? (() => new Date()),
   });
   // No prototype: Action is client input, and `__proto__` must count like any other name.
   let requests: Record<string, number> = Object.create(null);
@@ -180,7 +221,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
   const shutdown = new AbortController();
 
   /** Version, Format, Action and RegionId are checked after authentication (chosen order), then the Action runs. */
-  const perform = (params: Record<string, string>) => {
+  const perform = (params: Record<string, string>, credential: RpcCredential) => {
     if (params.Version !== API_VERSION) {
       throw new RpcError(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
     }
@@ -190,6 +231,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
     const action = params.Action ?? '';
     const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
     if (!handler) throw actionNotFound();
+    auth.authorize(credential, action);
     if (params.RegionId !== undefined && params.RegionId !== regionId) {
       throw new RpcError(404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist.');
     }
@@ -229,18 +271,19 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
     };
 
     try {
-      let params: Record<string, string> = {};
+      let request: RpcRequest | undefined;
       try {
-        params = await readParams(req);
+        request = await readRequest(req, methodOf(req));
       } finally {
         // Counted on receipt, whatever answers it (even a body too large), so tests can see attempts at once.
-        action = params.Action || '(none)';
+        action = request?.params.Action || (req.headers['x-acs-action'] as string | undefined) || '(none)';
         requests[action] = (requests[action] ?? 0) + 1;
       }
-      const method = checkRoute(req);
+      const { params } = request;
+      if (request.path !== '/') throw actionNotFound();
       required(params, 'Action');
       required(params, 'Version');
-      auth.authenticate(method, params);
+      const credential = auth.authenticate(request);
 
       fault = faults.pick(action);
       const faultError = fault && FAULT_ERRORS[fault.kind];
@@ -251,7 +294,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
       }
       if (fault?.kind === 'slow') await delay(fault.delayMs, undefined, { signal: shutdown.signal });
 
-      const body = perform(params);
+      const body = perform(params, credential);
       if (fault?.kind === 'commitThenDrop') {
         socket.destroy();
         return finish(0, 'ConnectionDropped');

@@ -26,7 +26,15 @@ export const canonicalizeRpc = (params: Record<string, string>): string =>
  * const Signature = signRpc('POST', params, accessKeySecret);
  * const body = `${canonicalizeRpc(params)}&Signature=${encodeRfc3986(Signature)}`;
  */
-export const signRpc = (method: 'GET' | 'POST', params: Record<string, string>, accessKeySecret: string): string => {
-  const stringToSign = `${method}&${encodeRfc3986('/')}&${encodeRfc3986(canonicalizeRpc(params))}`;
-  return createHmac('sha1', `${accessKeySecret}&`).update(stringToSign, 'utf8').digest('base64');
-};
+export const signRpc = (method: 'GET' | 'POST', params: Record<string, string>, accessKeySecret: string): string =>
+  createHmac('sha1', `${accessKeySecret}&`).update(rpcStringToSign(method, params), 'utf8').digest('base64');
+
+/**
+ * The V1 string to sign, `METHOD&%2F&enc(canonical query)`: what the gateway echoes after
+ * `server string to sign is:` in a SignatureDoesNotMatch message.
+ *
+ * @example
+ * rpcStringToSign('GET', { Action: 'DescribeRegions' }); // 'GET&%2F&Action%3DDescribeRegions'
+ */
+export const rpcStringToSign = (method: 'GET' | 'POST', params: Record<string, string>): string =>
+  `${method}&${encodeRfc3986('/')}&${encodeRfc3986(canonicalizeRpc(params))}`;

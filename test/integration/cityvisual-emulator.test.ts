@@ -13,6 +13,8 @@ import {
   signRpc,
   startCityVisualEmulator,
 } from '../../local/cityvisual/cityvisual-emulator';
+import { rpcStringToSign } from '../../local/cityvisual/rpc-signature';
+import { classifyCityVisualError } from '../../shared/cityvisual.ts';
 
 const INSTANCE = 'cityvisual-test01';
 const OTHER_INSTANCE = 'cityvisual-test02';
@@ -45,6 +47,12 @@ const createParams = (overrides: Record<string, string | number> = {}) => ({
   OssPath: 'library/person_detector-1.0.0.tar.gz',
   ...overrides,
 });
+
+/** ModifyAlgoLib's parameters: AlgoLibId plus every field of CreateAlgoLib but InstanceId, as its reference says. */
+const modifyParams = (AlgoLibId: string, overrides: Record<string, string | number> = {}) => {
+  const { InstanceId: _instance, ...fields } = createParams();
+  return { AlgoLibId, ...fields, ...overrides };
+};
 
 type Json = Record<string, unknown>;
 type DescribeResult = {
@@ -95,7 +103,11 @@ const rejectionOf = async (promise: Promise<unknown>): Promise<PopError> => {
 const apiError = (error: PopError) => ({ status: error.entry?.response.statusCode, code: error.code });
 
 /** A request signed by hand, to control the nonce and the Timestamp that pop-core would pick itself. */
-const signedPost = async (target: CityVisualEmulator, overrides: Record<string, string> = {}) => {
+const signedPost = async (
+  target: CityVisualEmulator,
+  overrides: Record<string, string> = {},
+  secret = USER.accessKeySecret,
+) => {
   const params = {
     Action: 'DescribeAlgoLibs',
     Format: 'JSON',
@@ -108,9 +120,9 @@ const signedPost = async (target: CityVisualEmulator, overrides: Record<string, 
     InstanceId: INSTANCE,
     ...overrides,
   };
-  const body = new URLSearchParams({ ...params, Signature: signRpc('POST', params, USER.accessKeySecret) });
+  const body = new URLSearchParams({ ...params, Signature: signRpc('POST', params, secret) });
   const response = await fetch(`${target.endpoint}/`, { method: 'POST', body });
-  return { status: response.status, body: (await response.json()) as Json };
+  return { status: response.status, body: (await response.json()) as Json, params };
 };
 
 describe('CityVisual emulator', () => {
@@ -202,7 +214,12 @@ describe('CityVisual emulator', () => {
     ['a name that starts with a digit', { AlgoLibName: '1person' }, 400, 'InvalidName.Malformed'],
     ['a one-letter name', { AlgoLibName: 'p' }, 400, 'InvalidName.Malformed'],
     ['a capacity of 0', { Capacity: 0 }, 400, 'InvalidCapacity.ValueNotSupported'],
-    ['a capacity over 10000', { Capacity: 10_001 }, 400, 'InvalidCapacity.ValueNotSupported'],
+    [
+      'a capacity over 50 (the reference bounds it to [1, 50])',
+      { Capacity: 51 },
+      400,
+      'InvalidCapacity.ValueNotSupported',
+    ],
     ['a fractional capacity', { Capacity: '2.5' }, 400, 'InvalidCapacity.ValueNotSupported'],
     ['an unknown capability', { CapabilityNames: 'PERSON,UNICORN' }, 400, 'InvalidCapabilities.ValueNotSupported'],
     ['a JsonText that is not JSON', { JsonText: '[{objType:person}]' }, 400, 'InvalidParameter'],
@@ -323,8 +340,8 @@ describe('CityVisual emulator', () => {
 
     // Assert
     expect(accepted.TotalCount).toBe(0);
-    expect(apiError(wrongToken)).toEqual({ status: 400, code: 'InvalidSecurityToken.Mismatch' });
-    expect(apiError(noToken)).toEqual({ status: 400, code: 'InvalidSecurityToken.Mismatch' });
+    expect(apiError(wrongToken)).toEqual({ status: 400, code: 'InvalidSecurityToken.MismatchWithAccessKey' });
+    expect(apiError(noToken)).toEqual({ status: 400, code: 'MissingSecurityToken' });
   });
 
   it('rejects an unknown Version with InvalidVersion and an unknown Action with 404', async () => {
@@ -342,26 +359,108 @@ describe('CityVisual emulator', () => {
     expect(apiError(action)).toEqual({ status: 404, code: 'InvalidAction.NotFound' });
   });
 
-  it('modifies a library, but refuses to rename it onto another one or to modify an unknown id', async () => {
+  it('modifies every field of a library; DescribeAlgoLibs then shows the new fields and a new UploadTime', async () => {
+    // Arrange
+    let now = new Date('2026-03-01T10:00:00.000Z');
+    const client = clientOf(await start({ now: () => now }));
+    const { AlgoLibId } = await post<{ AlgoLibId: string }>(client, 'CreateAlgoLib', createParams());
+    now = new Date('2026-03-02T11:30:15.000Z');
+
+    // Act
+    const modified = await post(
+      client,
+      'ModifyAlgoLib',
+      modifyParams(AlgoLibId, {
+        AlgoLibVersion: '1.0.1',
+        Capacity: 40,
+        CapabilityNames: 'PERSON',
+        JsonText: '[{"objType":"person"}]',
+        Text: 'person detector 1.0.1',
+        OssPath: 'library/person_detector-1.0.1.tar.gz',
+      }),
+    );
+    const described = await post<DescribeResult>(client, 'DescribeAlgoLibs', { InstanceId: INSTANCE, AlgoLibId });
+
+    // Assert
+    expect(Object.keys(modified)).toEqual(['RequestId']);
+    expect(described.AlgoLibs.AlgoLib).toEqual([
+      {
+        AlgoLibId,
+        AlgoLibName: 'person_detector',
+        AlgoLibVersion: '1.0.1',
+        CapabilityNames: 'PERSON',
+        Capacity: 40,
+        JsonText: '[{"objType":"person"}]',
+        Text: 'person detector 1.0.1',
+        OssAccessKeyId: OSS.accessKeyId,
+        OssBucket: OSS.bucket,
+        OssEndpoint: OSS_ENDPOINT,
+        OssPath: 'library/person_detector-1.0.1.tar.gz',
+        UploadTime: '2026-03-02T11:30:15Z',
+      },
+    ]);
+  });
+
+  it('keeps UploadTime when a modify changes neither the package nor the version', async () => {
+    // Arrange
+    let now = new Date('2026-03-01T10:00:00.000Z');
+    const client = clientOf(await start({ now: () => now }));
+    const { AlgoLibId } = await post<{ AlgoLibId: string }>(client, 'CreateAlgoLib', createParams());
+    now = new Date('2026-03-02T10:00:00.000Z');
+
+    // Act
+    await post(client, 'ModifyAlgoLib', modifyParams(AlgoLibId, { Capacity: 12 }));
+
+    // Assert
+    expect(emulator?.libraries()).toMatchObject([{ Capacity: 12, UploadTime: '2026-03-01T10:00:00Z' }]);
+  });
+
+  it.each([
+    ['an unknown AlgoLibId', { AlgoLibId: '999' }, 404, 'InvalidAlgoLibId.NotFound'],
+    ['the name of another library', { AlgoLibName: 'face_detector' }, 400, 'InvalidName.Duplicate'],
+    ['a malformed name', { AlgoLibName: '9lives' }, 400, 'InvalidName.Malformed'],
+    ['a capacity over 50', { Capacity: 51 }, 400, 'InvalidCapacity.ValueNotSupported'],
+    ['a capacity of 0', { Capacity: 0 }, 400, 'InvalidCapacity.ValueNotSupported'],
+    ['an unknown capability', { CapabilityNames: 'UNICORN' }, 400, 'InvalidCapabilities.ValueNotSupported'],
+    ['a bucket that does not exist', { OssBucket: 'no-such-bucket' }, 404, 'InvalidOssBucket.NotFound'],
+    [
+      'an OSS secret that cannot read the bucket',
+      { OssAccessKeySecret: 'no' },
+      403,
+      'InvalidOssBucket.ValueUnauthorized',
+    ],
+    ['an unknown OSS endpoint', { OssEndpoint: 'oss-mars-1.aliyuncs.com' }, 404, 'InvalidOssEndpoint.NotFound'],
+    ['no OssPath (the reference marks every field required)', { OssPath: '' }, 400, 'MissingOssPath'],
+  ])(
+    'refuses ModifyAlgoLib with %s, with its documented code, and changes nothing',
+    async (_case, overrides, status, code) => {
+      // Arrange
+      const client = clientOf(await start());
+      const { AlgoLibId } = await post<{ AlgoLibId: string }>(client, 'CreateAlgoLib', createParams());
+      await post(client, 'CreateAlgoLib', createParams({ AlgoLibName: 'face_detector' }));
+      const before = emulator?.libraries();
+
+      // Act
+      const error = await rejectionOf(
+        post(client, 'ModifyAlgoLib', modifyParams(AlgoLibId, { AlgoLibVersion: '2.0.0', ...overrides })),
+      );
+
+      // Assert
+      expect(apiError(error)).toEqual({ status, code });
+      expect(emulator?.libraries()).toEqual(before);
+    },
+  );
+
+  it('lets ModifyAlgoLib keep its own name', async () => {
     // Arrange
     const client = clientOf(await start());
     const { AlgoLibId } = await post<{ AlgoLibId: string }>(client, 'CreateAlgoLib', createParams());
-    await post(client, 'CreateAlgoLib', createParams({ AlgoLibName: 'face_detector' }));
 
     // Act
-    await post(client, 'ModifyAlgoLib', { AlgoLibId, AlgoLibName: 'person_detector_v2', Capacity: 64 });
-    const onto = await rejectionOf(post(client, 'ModifyAlgoLib', { AlgoLibId, AlgoLibName: 'face_detector' }));
-    const unknown = await rejectionOf(post(client, 'ModifyAlgoLib', { AlgoLibId: '999', Capacity: 1 }));
-    const badCapacity = await rejectionOf(post(client, 'ModifyAlgoLib', { AlgoLibId, Capacity: 0 }));
+    await post(client, 'ModifyAlgoLib', modifyParams(AlgoLibId, { AlgoLibVersion: '1.1.0' }));
 
     // Assert
-    expect(emulator?.libraries().find((lib) => lib.AlgoLibId === AlgoLibId)).toMatchObject({
-      AlgoLibName: 'person_detector_v2',
-      Capacity: 64,
-    });
-    expect(apiError(onto)).toEqual({ status: 400, code: 'InvalidName.Duplicate' });
-    expect(apiError(unknown)).toEqual({ status: 404, code: 'InvalidAlgoLibId.NotFound' });
-    expect(apiError(badCapacity)).toEqual({ status: 400, code: 'InvalidCapacity.ValueNotSupported' });
+    expect(emulator?.libraries()).toMatchObject([{ AlgoLibName: 'person_detector', AlgoLibVersion: '1.1.0' }]);
   });
 
   it('deletes a library once, then answers InvalidAlgoLibId.NotFound', async () => {
@@ -403,6 +502,92 @@ describe('CityVisual emulator', () => {
       await emulator?.close();
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('answers a key whose RAM policy lacks the action with 403 Forbidden.RAM, and lets it call what it may', async () => {
+    // Arrange
+    const target = await start();
+    const reader = {
+      accessKeyId: 'STS.reader',
+      accessKeySecret: 'reader-secret',
+      securityToken: 'tok',
+      actions: ['cityvisual:Describe*'],
+    };
+    target.addCredential(reader);
+    const client = clientOf(target, reader);
+
+    // Act
+    const refused = await rejectionOf(post(client, 'CreateAlgoLib', createParams()));
+    const described = await post<DescribeResult>(client, 'DescribeAlgoLibs', { InstanceId: INSTANCE });
+
+    // Assert
+    expect(apiError(refused)).toEqual({ status: 403, code: 'Forbidden.RAM' });
+    expect(refused.data?.Message).toBe(
+      "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+    );
+    expect(described.TotalCount).toBe(0);
+    expect(target.libraries()).toEqual([]);
+  });
+
+  it('turns a role without cityvisual:CreateAlgoLib into a deployment fault that names the action', async () => {
+    // Arrange
+    const target = await start();
+    const role = {
+      accessKeyId: 'STS.role',
+      accessKeySecret: 'role-secret',
+      securityToken: 'tok',
+      actions: ['cityvisual:DescribeAlgoLibs'],
+    };
+    target.addCredential(role);
+    const client = clientOf(target, role);
+
+    // Act
+    const refused = classifyCityVisualError(
+      await rejectionOf(post(client, 'CreateAlgoLib', createParams())),
+      'CreateAlgoLib',
+    );
+
+    // Assert
+    expect(refused).toMatchObject({
+      service: 'cityvisual',
+      code: 'Forbidden.RAM',
+      retryable: false,
+      deployment: true,
+      httpStatus: 403,
+    });
+    expect(refused.message).toMatch(
+      /^CityVisual CreateAlgoLib refused: Forbidden\.RAM — the function's role needs cityvisual:CreateAlgoLib \(request id [0-9A-F-]+\)$/,
+    );
+    expect(target.libraries()).toEqual([]);
+  });
+
+  it('answers a method other than GET and POST with 403 UnsupportedHTTPMethod', async () => {
+    // Arrange
+    const target = await start();
+
+    // Act
+    const response = await fetch(`${target.endpoint}/?Action=DescribeAlgoLibs`, { method: 'PUT', body: 'x' });
+
+    // Assert
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ Code: 'UnsupportedHTTPMethod' });
+  });
+
+  it('ends a SignatureDoesNotMatch message with the string it signed, as the SDKs that parse it expect', async () => {
+    // Arrange
+    const target = await start();
+
+    // Act
+    const refused = await signedPost(target, {}, 'not-the-secret');
+
+    // Assert
+    const message = String(refused.body.Message);
+    expect(refused).toMatchObject({ status: 400, body: { Code: 'SignatureDoesNotMatch' } });
+    expect(message).toBe(
+      `Specified signature is not matched with our calculation. server string to sign is:${rpcStringToSign('POST', refused.params)}`,
+    );
+    // aliyun-python-sdk-core (aliyunsdkcore/client.py) compares message.split(':')[1] with its own string to sign.
+    expect(message.split(':')[1]).toBe(rpcStringToSign('POST', refused.params));
   });
 
   it.each<[CityVisualFaultKind, number, string]>([

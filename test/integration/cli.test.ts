@@ -394,7 +394,7 @@ describe('algolib validate', () => {
       'objects.0.fields.1.name',
       'package',
     ]);
-    expect(run.stdout).toContain('Expected `capacity` to be an integer from 1 to 10000, got 0');
+    expect(run.stdout).toContain("Expected `capacity` to be an integer from 1 to 50 (CityVisual's limit), got 0");
     expect(run.stdout).toContain('--package <file.tar.gz>');
   });
 

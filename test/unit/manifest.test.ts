@@ -32,6 +32,22 @@ describe('parseManifest', () => {
     expect(result.ok).toBe(true);
   });
 
+  it.each([1, 50])('accepts a capacity of %i (CityVisual bounds Capacity to [1, 50])', (capacity) => {
+    // Act / Assert
+    expect(errorsOf(validManifest({ capacity }))).toEqual([]);
+  });
+
+  it.each([0, 51, 10_000, 2.5])("rejects a capacity of %s, saying CityVisual's limit in words", (capacity) => {
+    // Act / Assert
+    expect(errorsOf(validManifest({ capacity }))).toEqual([
+      {
+        code: 'MANIFEST_INVALID',
+        path: 'capacity',
+        message: `Expected \`capacity\` to be an integer from 1 to 50 (CityVisual's limit), got ${capacity}`,
+      },
+    ]);
+  });
+
   it('pins the errors of a manifest wrong in every field', () => {
     // Arrange
     const manifest = {
@@ -39,7 +55,7 @@ describe('parseManifest', () => {
       name: '9lives',
       version: '1.0',
       capabilities: ['face', 'FACE', 'FACE'],
-      capacity: 10001,
+      capacity: 100,
       objects: [
         {
           objType: 'Face',
@@ -90,7 +106,7 @@ describe('parseManifest', () => {
         "version: Expected \`version\` to be a semantic version such as 1.0.0 or 2.1.0-rc.1, got "1.0"",
         "capabilities.0: Expected \`capabilities.0\` to be matching ^[A-Z][A-Z0-9_]{0,31}$, got "face"",
         "capabilities.2: Expected \`capabilities.2\` to be unique, got "FACE" twice",
-        "capacity: Expected \`capacity\` to be an integer from 1 to 10000, got 10001",
+        "capacity: Expected \`capacity\` to be an integer from 1 to 50 (CityVisual's limit), got 100",
         "objects.0.objType: Expected \`objects.0.objType\` to be matching ^[a-z][a-z0-9_]{0,31}$, got "Face"",
         "objects.0.indexMode: Expected \`objects.0.indexMode\` to be matching ^INDEX_[A-Z_]+$ (e.g. INDEX_PER_DAY), got "DAILY"",
         "objects.0.fields.0.mandatory: Expected \`objects.0.fields.0.mandatory\` to be true or false, got "yes"",
@@ -194,8 +210,8 @@ describe('parseManifest', () => {
   });
 
   it.each([
-    ['at the top', (json: string) => `${json.slice(0, -1)},"capacity":10000}`, 'capacity'],
-    ['spelled with an escape', (json: string) => `${json.slice(0, -1)},"c\\u0061pacity":10000}`, 'capacity'],
+    ['at the top', (json: string) => `${json.slice(0, -1)},"capacity":40}`, 'capacity'],
+    ['spelled with an escape', (json: string) => `${json.slice(0, -1)},"c\\u0061pacity":40}`, 'capacity'],
     [
       'inside a field of an object config',
       (json: string) => json.replace('"type":"string"', '"type":"string","type":"long"'),
@@ -271,7 +287,7 @@ describe('parseManifest', () => {
         {
           code: 'MANIFEST_INVALID',
           path: 'capacity',
-          message: `Expected \`capacity\` to be an integer from 1 to 10000, got ${shown}`,
+          message: `Expected \`capacity\` to be an integer from 1 to 50 (CityVisual's limit), got ${shown}`,
         },
       ]);
     },

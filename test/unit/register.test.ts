@@ -444,7 +444,7 @@ describe('registerObject', () => {
       {
         code: 'MANIFEST_INVALID',
         path: 'capacity',
-        message: 'Expected `capacity` to be an integer from 1 to 10000, got 0',
+        message: "Expected `capacity` to be an integer from 1 to 50 (CityVisual's limit), got 0",
       },
       { code: 'MANIFEST_INVALID', path: 'extra', message: 'Expected no key `extra`: manifest v1 does not define it' },
     ]);
