@@ -22,13 +22,15 @@ export type PairOptions = {
   packageBytes?: number;
   /** Which digests the manifest carries (default: CRC-64 only, what the CLI writes). */
   digests?: Array<'crc64' | 'sha256'>;
+  /** The release's version (default 1.0.0). */
+  version?: string;
 };
 
 /** A valid manifest: the shape of test/fakes' `validManifest`, with the shared sample objects. */
-const manifestOf = (name: string, packageBytes: Buffer, digests: Array<'crc64' | 'sha256'>) => ({
+const manifestOf = (name: string, packageBytes: Buffer, digests: Array<'crc64' | 'sha256'>, version: string) => ({
   schemaVersion: 1,
   name,
-  version: '1.0.0',
+  version,
   capabilities: ['FACE', 'PERSON'],
   capacity: 30,
   objects: SAMPLE_OBJECTS,
@@ -45,14 +47,15 @@ const run = randomBytes(3).toString('hex');
 export const newPair = (label: string, index: number, options: PairOptions = {}): Pair => {
   const name = `b${run}-${label}-${index}`;
   const packageBytes = randomBytes(options.packageBytes ?? 4096);
-  const packageKey = `library/${label}/${name}-1.0.0.tar.gz`;
+  const version = options.version ?? '1.0.0';
+  const packageKey = `library/${label}/${name}-${version}.tar.gz`;
   return {
     name,
     packageKey,
     manifestKey: packageKey.replace(/\.tar\.gz$/, '.manifest.json'),
     statusKey: statusKeyOf(packageKey, 'status/'),
     packageBytes,
-    manifestBytes: Buffer.from(JSON.stringify(manifestOf(name, packageBytes, options.digests ?? ['crc64']))),
+    manifestBytes: Buffer.from(JSON.stringify(manifestOf(name, packageBytes, options.digests ?? ['crc64'], version))),
   };
 };
 

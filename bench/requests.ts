@@ -23,20 +23,25 @@ export type RequestCount = {
   packageSize: number;
   state: string | undefined;
   created: boolean | undefined;
+  change: StatusDocument['change'];
 };
 
 type LogEntry = Record<string, unknown>;
 
 const classOf = (op: string, key: string): string => {
   const what = key.startsWith('status/.claims/')
-    ? 'claim'
-    : key.startsWith('status/')
-      ? 'status'
-      : key.endsWith('.manifest.json')
-        ? 'manifest'
-        : key.endsWith('.tar.gz')
-          ? 'package'
-          : 'other';
+    ? key.endsWith('.released.json')
+      ? 'claim release'
+      : 'claim'
+    : key.startsWith('status/.libraries/')
+      ? 'library record'
+      : key.startsWith('status/')
+        ? 'status'
+        : key.endsWith('.manifest.json')
+          ? 'manifest'
+          : key.endsWith('.tar.gz')
+            ? 'package'
+            : 'other';
   return `${op} ${what}`;
 };
 
@@ -97,6 +102,7 @@ const measure = async (
     packageSize: pair.packageBytes.length,
     state: status?.state,
     created: status?.created,
+    change: status?.change,
   };
 };
 
@@ -125,6 +131,14 @@ export const measureRequests = async (): Promise<RequestCount[]> => {
       });
       await run('duplicate delivery of the registered manifest event', clean, async () =>
         cloud.fc.dispatchOssEvent(ossRecordOf(bucket, manifest as Uploaded) as OssEventRecord),
+      );
+
+      // A release of a registered library: 1.0.1 of the clean pair's name, from the same folder (ModifyAlgoLib).
+      const update = newPair(`req${tag}`, 1, { packageBytes: 1 << 20, version: '1.0.1' });
+      await publisher.put(update.packageKey, update.packageBytes);
+      await cloud.idle();
+      await run('manifest event: a new version of a registered library (update)', update, () =>
+        publisher.put(update.manifestKey, update.manifestBytes),
       );
 
       if (!webhooks) continue;
