@@ -39,12 +39,23 @@ export type LibraryRecord = {
   latest: LibraryUpload;
   /** Every upload's answer, oldest first, capped at `LIBRARY_HISTORY_MAX` (the oldest dropped). */
   history: LibraryUpload[];
+  /**
+   * Uploads whose claim holder died before answering (seen by a later holder): a redelivery of one of them may find
+   * its own CityVisual call landed, and must resume it rather than call it a conflict. Capped; removed once answered.
+   */
+  unfinished?: Array<{ packageKey: string; packageEtag: string; manifestEtag: string }>;
   /** The claim generation of the invocation that wrote this record (where the next claim starts looking). */
   generation: number;
   updatedAt: string;
 };
 
 export const LIBRARY_HISTORY_MAX = 200;
+const UNFINISHED_MAX = 50;
+
+const sameEntry = (
+  a: { packageKey: string; packageEtag: string; manifestEtag: string },
+  b: { packageKey: string; packageEtag: string; manifestEtag: string },
+) => a.packageKey === b.packageKey && a.packageEtag === b.packageEtag && a.manifestEtag === b.manifestEtag;
 
 /**
  * The folder of library records.
@@ -95,7 +106,14 @@ export const readLibraryRecord = async (
 export const nextLibraryRecord = (
   record: LibraryRecord | undefined,
   status: StatusDocument,
-  facts: { name: string; statusKey: string; generation: number; manifestSha256: string | undefined },
+  facts: {
+    name: string;
+    statusKey: string;
+    generation: number;
+    manifestSha256: string | undefined;
+    /** Uploads abandoned by dead holders, seen while claiming. */
+    abandoned?: ReadonlyArray<{ key: string; etag: string; manifestEtag: string }>;
+  },
 ): LibraryRecord => {
   const upload: LibraryUpload = {
     version: status.version ?? '',
@@ -109,6 +127,20 @@ export const nextLibraryRecord = (
     at: status.updatedAt,
   };
   const registered = status.state === 'REGISTERED' && status.algoLibId !== undefined;
+  const answered = (entry: { packageKey: string; packageEtag: string; manifestEtag: string }) =>
+    entry.packageKey === status.package.key &&
+    entry.packageEtag === status.package.etag &&
+    entry.manifestEtag === status.manifest.etag;
+  const unfinished = [
+    ...(record?.unfinished ?? []),
+    ...(facts.abandoned ?? []).map((upload) => ({
+      packageKey: upload.key,
+      packageEtag: upload.etag,
+      manifestEtag: upload.manifestEtag,
+    })),
+  ]
+    .filter((entry, index, all) => !answered(entry) && all.findIndex((other) => sameEntry(other, entry)) === index)
+    .slice(-UNFINISHED_MAX);
   const folder = status.package.key.slice(0, status.package.key.lastIndexOf('/') + 1);
   return {
     schemaVersion: 1,
@@ -129,6 +161,7 @@ export const nextLibraryRecord = (
       : {}),
     latest: upload,
     history: [...(record?.history ?? []), upload].slice(-LIBRARY_HISTORY_MAX),
+    ...(unfinished.length > 0 ? { unfinished } : {}),
     generation: facts.generation,
     updatedAt: status.updatedAt,
   };

@@ -36,6 +36,8 @@ export type ClaimContext = {
   interrupted: boolean;
   /** An earlier holder worked on this very upload and finished: its answer is already written. */
   answered: boolean;
+  /** Other uploads whose holders died (their claims expired unreleased): their CityVisual call may have landed. */
+  abandoned: ClaimedUpload[];
 };
 
 export type ClaimRequest = {
@@ -109,6 +111,7 @@ export const withNameClaim = async <T>(
   });
   let interrupted = false;
   let answered = false;
+  const abandoned: ClaimedUpload[] = [];
   let pollMs = FIRST_POLL_MS;
   for (let generation = request.fromGeneration ?? 0; generation < MAX_GENERATIONS; ) {
     const key = claimKeyOf(request.name, generation, request.statusPrefix);
@@ -122,7 +125,7 @@ export const withNameClaim = async <T>(
     if (held === true) {
       let result: T;
       try {
-        result = await work({ generation, interrupted, answered });
+        result = await work({ generation, interrupted, answered, abandoned });
       } catch (error) {
         // A DeadlineError comes after the answer (FAILED) was written: FC runs the event again, and the next holder
         // may start at once. Anything else may have left work half done: the claim stays until it expires.
@@ -139,7 +142,7 @@ export const withNameClaim = async <T>(
     if (claim && sameUpload(claim.upload, request.upload)) {
       if (released) answered = true;
       else if (expired) interrupted = true;
-    }
+    } else if (claim && expired && !released) abandoned.push(claim.upload);
     if (released || expired) {
       generation += 1;
       pollMs = FIRST_POLL_MS;

@@ -354,6 +354,8 @@ class Registration {
   }
 
   private generation = 0;
+  /** Uploads whose dead holders this one walked past while claiming (kept in the record until answered). */
+  private abandoned: ClaimContext['abandoned'] = [];
   /** The answer on record is for identical bytes uploaded before this event: this upload is new, not unfinished. */
   private reuploaded = false;
   /** This upload reached CityVisual before (an earlier run, or this one), so a matching library may be our doing. */
@@ -368,16 +370,18 @@ class Registration {
     record: LibraryRecord | undefined,
   ): Promise<RegisterOutcome> {
     const { candidate, described } = release;
-    // Tried before: an earlier holder of this upload (finished or not), or an answer to it in the record.
+    // Tried before: an earlier holder of this upload (finished or not), an answer to it in the record, or a dead
+    // holder of it that a later holder saw.
+    const isThisUpload = (upload: { packageKey: string; packageEtag?: string; manifestEtag?: string }) =>
+      upload.packageKey === candidate.packageKey &&
+      upload.packageEtag === described.package.etag &&
+      upload.manifestEtag === described.manifest.etag;
     const triedBefore =
       context.answered ||
       context.interrupted ||
-      record?.history.some(
-        (upload) =>
-          upload.packageKey === candidate.packageKey &&
-          upload.packageEtag === described.package.etag &&
-          upload.manifestEtag === described.manifest.etag,
-      );
+      record?.history.some(isThisUpload) ||
+      record?.unfinished?.some(isThisUpload);
+    this.abandoned = context.abandoned;
     let unfinished = false;
     if (triedBefore) {
       const replayed = await this.replayIfAnswered(described);
@@ -670,6 +674,7 @@ class Registration {
       statusKey: this.pair.statusKey,
       generation: this.generation,
       manifestSha256: this.record.manifestSha256,
+      abandoned: this.abandoned,
     });
     const key = libraryRecordKeyOf(name, this.deps.config.statusPrefix);
     await this.retry(

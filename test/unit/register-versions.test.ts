@@ -267,6 +267,30 @@ describe('releases', () => {
       expect(t.registry.calls.update).toBe(1);
     });
 
+    it('resumes an update whose holder died even when another release was decided in between (soak seed 20261129)', async () => {
+      const t = createTestDeps();
+      await deliver(t, upload(t, '1.0.0').manifestKey);
+      const v11 = upload(t, '1.1.0');
+      const putsBefore = t.store.calls.put;
+      t.store.beforeOperation = (operation) => {
+        if (operation === 'put' && t.store.calls.put === putsBefore + 1) throw new Error('instance killed');
+      };
+      await expect(deliver(t, v11.manifestKey, 'req-killed')).rejects.toThrow('instance killed');
+      delete t.store.beforeOperation;
+      t.clock.advance(61_000);
+      // A lower release walks past the dead claim and is answered (a downgrade against 1.1.0, already in CityVisual).
+      const rc = await deliver(t, upload(t, '1.1.0-rc.1').manifestKey);
+      expect(rc).toMatchObject({ status: { state: 'CONFLICT', errors: [{ code: 'VERSION_DOWNGRADE' }] } });
+
+      const result = await deliver(t, v11.manifestKey, 'req-redelivered');
+
+      expect(result).toMatchObject({
+        status: { state: 'REGISTERED', change: 'updated', previous: { version: '1.0.0' } },
+      });
+      expect(recordOf(t)).toMatchObject({ version: '1.1.0' });
+      expect(recordOf(t)?.unfinished).toBeUndefined();
+    });
+
     it('resolves ModifyAlgoLib committed but its answer lost (retried in the same run)', async () => {
       const t = createTestDeps();
       await deliver(t, upload(t, '1.0.0').manifestKey);
