@@ -50,7 +50,7 @@ const stateColor = (out: Output, state: string, text: string): string => {
   return out.colors.red(text);
 };
 
-/** The rows as an aligned table; the last column (the package key) is cut with `…` to the width, never wrapped. */
+/** The rows as an aligned table; a line longer than `width` is cut with `…` (the package key goes first), never wrapped. */
 export const tableLines = (rows: LibraryRow[], out: Output, width: number): string[] => {
   const table = [HEADINGS as readonly string[], ...rows.map(cellsOf)];
   const widths = HEADINGS.map((_, column) => Math.max(...table.map((cells) => (cells[column] ?? '').length)));
@@ -92,7 +92,9 @@ export const list: Command = {
         );
         return 0;
       }
-      for (const line of tableLines(rows, out, widthOf(process.stdout))) out.say(line);
+      // Cut to a terminal's width; a pipe (grep, a file) gets whole lines.
+      const width = process.stdout.isTTY ? widthOf(process.stdout) : Number.POSITIVE_INFINITY;
+      for (const line of tableLines(rows, out, width)) out.say(line);
       return 0;
     } finally {
       await target.close();
