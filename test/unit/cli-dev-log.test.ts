@@ -51,7 +51,10 @@ describe('classifyLogEntry', () => {
 describe('devLogPrinter', () => {
   const capture = (colors: boolean) => {
     const lines: string[] = [];
-    const out = { colors: picocolors.createColors(colors), note: (line: string) => lines.push(line) } as Output;
+    const out = {
+      colors: picocolors.createColors(colors),
+      note: (line: string) => lines.push(line),
+    } as unknown as Output;
     return { lines, out };
   };
 
