@@ -9,6 +9,7 @@ import { MANIFEST_SUFFIX, PACKAGE_SUFFIX, type PairKeys, pairOf, statusKeyOf } f
 import type { StatusDocument } from '../shared/status.ts';
 import {
   COMMON_OPTIONS,
+  DEFAULT_PREFIX,
   expectPositionals,
   parseCommandArgs,
   parsePrefix,
@@ -30,7 +31,7 @@ import { exitCodeOf, invalidManifestLines, outcomeLines } from './status-view.ts
 import { openTarget, planTarget, type TargetPlan } from './target.ts';
 import { DEFAULT_TIMEOUT_SECONDS, waitForRegistration } from './wait.ts';
 
-export const DEFAULT_PREFIX = 'library/';
+export { DEFAULT_PREFIX } from './args.ts';
 export const DEFAULT_MULTIPART_THRESHOLD = 8 * 1024 * 1024;
 // OSS refuses parts under 100 KiB (except the last one).
 const MIN_PART_SIZE = 100 * 1024;

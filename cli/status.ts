@@ -10,6 +10,7 @@ import { MANIFEST_SUFFIX, PACKAGE_SUFFIX, statusKeyOf } from '../shared/keys.ts'
 import type { StatusDocument } from '../shared/status.ts';
 import {
   COMMON_OPTIONS,
+  DEFAULT_PREFIX,
   expectPositionals,
   pairKeysOf,
   parseCommandArgs,
@@ -21,7 +22,6 @@ import type { Command } from './command.ts';
 import { CliError, UsageError } from './errors.ts';
 import { nameAtVersionOf, statusOfVersion } from './libraries.ts';
 import { createOutput } from './output.ts';
-import { DEFAULT_PREFIX } from './publish.ts';
 import { statusLines } from './status-view.ts';
 import { openTarget, planTarget } from './target.ts';
 
