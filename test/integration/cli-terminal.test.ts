@@ -5,41 +5,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import OSS from 'ali-oss';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, EXAMPLE_MANIFEST, startCli, until, useCliCloud } from './cli-harness.ts';
 
-const CLI = resolve('bin/algolib.js');
-const EXAMPLE_MANIFEST = JSON.parse(
-  readFileSync(resolve('examples/face-detector-1.0.0.manifest.json'), 'utf8'),
-) as Record<string, unknown>;
 const MiB = 1024 * 1024;
-
-let dir: string;
-let stateFile: string;
-let cloud: LocalCloud;
-let client: OSS;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'algolib-cli-terminal-'));
-  stateFile = join(dir, 'dev.json');
-  cloud = await startLocalCloud({ stateFile, dataDir: join(dir, 'cloud') });
-  const { endpoint, region, bucket, accessKeyId, accessKeySecret } = cloud.state.oss;
-  client = new OSS({ endpoint, region, bucket, accessKeyId, accessKeySecret, authorizationV4: true });
-});
-
-afterAll(async () => {
-  await cloud?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const shared = useCliCloud('cli-terminal');
 
 const baseEnv = () => ({
   PATH: process.env.PATH ?? '',
-  HOME: dir,
-  XDG_STATE_HOME: join(dir, 'xdg-state'),
+  HOME: shared.dir,
+  XDG_STATE_HOME: join(shared.dir, 'xdg-state'),
   TERM: 'xterm',
 });
 
@@ -74,12 +51,6 @@ const inTerminal = (args: string[], columns = 80, env: Record<string, string> = 
   };
 };
 
-/** Bounded: 400 × 50 ms at most. */
-const until = async (ready: () => boolean): Promise<void> => {
-  for (let i = 0; i < 400 && !ready(); i += 1) await new Promise((wait) => setTimeout(wait, 50));
-  if (!ready()) throw new Error('Expected the condition within 20 s');
-};
-
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what this strips.
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
@@ -89,16 +60,16 @@ const frames = (output: string): string[] => output.replace(ANSI, '').split(/\r\
 /** A package (gzip magic, then random bytes) and its manifest under a fresh name. */
 const newPackage = (size: number) => {
   const name = `term-${randomBytes(3).toString('hex')}`;
-  const packageFile = join(dir, `${name}-1.0.0.tar.gz`);
+  const packageFile = join(shared.dir, `${name}-1.0.0.tar.gz`);
   writeFileSync(packageFile, Buffer.concat([Buffer.from([0x1f, 0x8b]), randomBytes(size - 2)]));
   writeFileSync(
-    join(dir, `${name}-1.0.0.manifest.json`),
+    join(shared.dir, `${name}-1.0.0.manifest.json`),
     JSON.stringify({ ...EXAMPLE_MANIFEST, name, version: '1.0.0' }),
   );
   return { name, packageFile, packageKey: `library/${name}/${name}-1.0.0.tar.gz` };
 };
 
-const local = () => ['--local', '--state-file', stateFile];
+const local = () => ['--local', '--state-file', shared.stateFile];
 
 describe('a terminal that fits', () => {
   it.each(['', 'publish', 'status', 'dev', 'deploy'])('fits %s --help to 80 columns and uses 120', async (command) => {
@@ -129,18 +100,18 @@ describe('a terminal that fits', () => {
     expect(bars.length).toBeGreaterThan(1);
     expect(bars.filter((frame) => frame.length > 79)).toEqual([]);
     expect(shown.join('\n')).not.toMatch(/ 0 B\/s|NF|NaN|Infinity/);
-    await cloud.idle();
+    await shared.cloud.idle();
   });
 });
 
 describe('Ctrl-C', () => {
   it('during an upload aborts the multipart upload: "cancelled; nothing registered", exit 130, no parts left', async () => {
     const pkg = newPackage(4 * MiB);
-    const counters = () => cloud.oss.counters().requests;
+    const counters = () => shared.cloud.oss.counters().requests;
     const aborts = counters().AbortMultipartUpload ?? 0;
     const parts = counters().UploadPart ?? 0;
     // Slow parts keep the upload going long enough to be interrupted midway.
-    cloud.oss.faults.set({ rules: [{ action: 'UploadPart', kind: 'slow', delayMs: 1_500 }] });
+    shared.cloud.oss.faults.set({ rules: [{ action: 'UploadPart', kind: 'slow', delayMs: 1_500 }] });
 
     const terminal = inTerminal([
       'publish',
@@ -162,9 +133,9 @@ describe('Ctrl-C', () => {
         /\r\ncancelled; nothing registered \(multipart upload \S+ aborted, the manifest was not uploaded\)/,
       );
       expect((counters().AbortMultipartUpload ?? 0) - aborts).toBe(1);
-      await expect(client.head(pkg.packageKey)).rejects.toMatchObject({ status: 404 });
+      await expect(shared.client.head(pkg.packageKey)).rejects.toMatchObject({ status: 404 });
     } finally {
-      cloud.oss.faults.set({ rules: [] });
+      shared.cloud.oss.faults.set({ rules: [] });
     }
   });
 
@@ -188,51 +159,33 @@ describe('Ctrl-C', () => {
 
     expect(code).toBe(130);
     expect(frames(terminal.output())).toContain(
-      `stopped waiting; the registration goes on: \`node bin/algolib.js status elsewhere/${pkg.name}/${pkg.name}-1.0.0.tar.gz --local --state-file ${stateFile}\``,
+      `stopped waiting; the registration goes on: \`node bin/algolib.js status elsewhere/${pkg.name}/${pkg.name}-1.0.0.tar.gz --local --state-file ${shared.stateFile}\``,
     );
   });
 });
 
 describe('algolib dev, found from another folder', () => {
   it('points the per-user state at its state file, logs only outcomes with --quiet, and removes the pointer on exit', async () => {
-    const project = mkdtempSync(join(dir, 'project-'));
-    const elsewhere = mkdtempSync(join(dir, 'elsewhere-'));
-    const xdg = join(dir, `xdg-${randomBytes(3).toString('hex')}`);
+    const project = mkdtempSync(join(shared.dir, 'project-'));
+    const elsewhere = mkdtempSync(join(shared.dir, 'elsewhere-'));
+    const xdg = join(shared.dir, `xdg-${randomBytes(3).toString('hex')}`);
     const env = { ...baseEnv(), XDG_STATE_HOME: xdg, NO_COLOR: '1' };
-    const dev = spawn(process.execPath, [CLI, 'dev', '--quiet'], {
-      cwd: project,
-      env,
-      timeout: 60_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    dev.stderr.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-    });
-    const exited = new Promise<number | null>((done) => dev.once('close', done));
-    await until(() => log.includes('Press Ctrl-C'));
+    const dev = startCli(['dev', '--quiet'], env, project);
+    await until(() => dev.stderr().includes('Press Ctrl-C'));
     const pointer = join(xdg, 'algolib', 'dev.json');
     const pointed = JSON.parse(readFileSync(pointer, 'utf8')).stateFile;
     const pkg = newPackage(500);
 
-    const publish = spawn(process.execPath, [CLI, 'publish', pkg.packageFile, '--local', '--wait'], {
-      cwd: elsewhere,
-      env,
-      timeout: 60_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let published = '';
-    publish.stdout.on('data', (chunk: Buffer) => {
-      published += chunk.toString();
-    });
-    const publishCode = await new Promise<number | null>((done) => publish.once('close', done));
-    await until(() => log.includes('webhook.delivery'));
-    dev.kill('SIGINT');
-    const devCode = await exited;
+    const publish = startCli(['publish', pkg.packageFile, '--local', '--wait'], env, elsewhere);
+    const publishCode = await publish.exited;
+    await until(() => dev.stderr().includes('webhook.delivery'));
+    dev.child.kill('SIGINT');
+    const devCode = await dev.exited;
+    const log = dev.stderr();
 
     expect(pointed).toBe(join(project, '.algolib', 'dev.json'));
     expect(publishCode).toBe(0);
-    expect(published).toContain(`registered ${pkg.name}@1.0.0`);
+    expect(publish.stdout()).toContain(`registered ${pkg.name}@1.0.0`);
     expect(log).toMatch(/status\.written \S+ REGISTERED/);
     // --quiet: routine requests and expected outcomes stay out of the log.
     expect(log).not.toMatch(/PutObject|FileAlreadyExists|NoSuchKey/);

@@ -5,42 +5,27 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import OSS from 'ali-oss';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
+import type OSS from 'ali-oss';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local/cloud.ts';
 import { crc64 } from '../../shared/crc64.ts';
 import type { LibraryRecord, LibraryUpload } from '../../shared/library-record.ts';
 import type { StatusDocument } from '../../shared/status.ts';
+import { CLI, EXAMPLE_MANIFEST, type Run, runCli, useCliCloud } from './cli-harness.ts';
 
-const CLI = resolve('bin/algolib.js');
 const EXAMPLE_PACKAGE = resolve('examples/face-detector-1.0.0.tar.gz');
-const EXAMPLE_MANIFEST = JSON.parse(
-  readFileSync(resolve('examples/face-detector-1.0.0.manifest.json'), 'utf8'),
-) as Record<string, unknown>;
-
+const shared = useCliCloud('cli-test');
 let dir: string;
 let stateFile: string;
 let cloud: LocalCloud;
 let client: OSS;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'algolib-cli-test-'));
-  stateFile = join(dir, 'dev.json');
-  cloud = await startLocalCloud({ stateFile, dataDir: join(dir, 'cloud') });
-  const { endpoint, region, bucket, accessKeyId, accessKeySecret } = cloud.state.oss;
-  client = new OSS({ endpoint, region, bucket, accessKeyId, accessKeySecret, authorizationV4: true });
+beforeAll(() => {
+  ({ dir, stateFile, cloud, client } = shared);
 });
-
-afterAll(async () => {
-  await cloud?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-type Run = { code: number | null; stdout: string; stderr: string };
 
 /**
  * Only what the CLI needs from the environment: no ALIBABA_CLOUD_* unless a test passes them, and a per-user state
@@ -53,26 +38,9 @@ const baseEnv = () => ({
   NO_COLOR: '1',
 });
 
-/** Runs the CLI to completion (killed after 60 s, so a hang fails the test instead of stalling it). */
+/** Runs the CLI to completion with the base environment plus `env`. */
 const algolib = (args: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<Run> =>
-  new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...baseEnv(), ...env },
-      cwd,
-      timeout: 60_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
+  runCli(args, { ...baseEnv(), ...env }, cwd);
 
 const local = () => ['--local', '--state-file', stateFile];
 
