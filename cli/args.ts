@@ -8,6 +8,9 @@ import { UsageError } from './errors.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** Where `publish` puts packages by default (the function's PACKAGE_PREFIX): keys are `<prefix><name>/<file>`. */
+export const DEFAULT_PREFIX = 'library/';
+
 /** Accepted by every command. */
 export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },

@@ -18,7 +18,22 @@ export type UploadOptions = {
   partSize: number;
   /** Told the bytes uploaded so far (per finished part for multipart uploads). */
   onProgress(done: number): void;
+  /**
+   * Cancels the upload (Ctrl-C): a multipart upload stops sending parts and is aborted, so no parts stay billed;
+   * `uploadFile` then rejects with `UploadCancelled`.
+   */
+  signal?: AbortSignal;
 };
+
+/** The upload was cancelled through its signal; `aborted` names the multipart upload that was aborted, if any. */
+export class UploadCancelled extends Error {
+  public readonly aborted: string | undefined;
+  public constructor(aborted: string | undefined) {
+    super(aborted ? `Cancelled; aborted multipart upload ${aborted}` : 'Cancelled');
+    this.name = 'UploadCancelled';
+    this.aborted = aborted;
+  }
+}
 
 export type HeadResult = { size: number; etag: string; crc64: string | undefined };
 
@@ -30,7 +45,13 @@ export type Bucket = {
   head(key: string): Promise<HeadResult | undefined>;
   /** The object parsed as JSON, or `undefined` when it does not exist. */
   readJson<T>(key: string): Promise<T | undefined>;
+  /** Every key under `prefix`, in key order. */
+  list(prefix: string): Promise<string[]>;
 };
+
+// 1000 keys a page (the most OSS returns) × 1000 pages: far beyond any registry, and the loop stays bounded.
+const LIST_PAGE = 1000;
+const MAX_LIST_PAGES = 1000;
 
 type SdkError = { status?: number; code?: string };
 
@@ -49,7 +70,11 @@ const isUnreachable = (error: unknown): boolean =>
   /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(String((error as Error)?.message));
 
 /** Runs `run`, retrying what `toOssError` calls transient; anything else (or the last failure) is thrown as ali-oss threw it. */
-const retryTransient = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+const retryTransient = async <T>(
+  operation: string,
+  run: () => Promise<T>,
+  stopped: () => boolean = () => false,
+): Promise<T> => {
   try {
     return await withRetry(
       async () => {
@@ -57,7 +82,7 @@ const retryTransient = async <T>(operation: string, run: () => Promise<T>): Prom
           return await run();
         } catch (error) {
           const remote = toOssError(error, operation, '');
-          throw remote.retryable && !isUnreachable(error) ? remote : error;
+          throw remote.retryable && !isUnreachable(error) && !stopped() ? remote : error;
         }
       },
       { policy: RETRY.policy, deadline: deadlineAt(Date.now() + RETRY.budgetMs) },
@@ -66,6 +91,14 @@ const retryTransient = async <T>(operation: string, run: () => Promise<T>): Prom
     throw error instanceof RemoteError ? error.cause : error;
   }
 };
+
+/** Rejects with `UploadCancelled` once `signal` aborts. */
+const cancelled = (signal: AbortSignal): Promise<never> =>
+  new Promise((_resolve, reject) => {
+    const fail = () => reject(new UploadCancelled(undefined));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 
 // A HEAD or GET of a missing key; a missing bucket (NoSuchBucket) is a 404 too and must stay an error.
 const isMissingKey = (error: unknown): boolean =>
@@ -95,9 +128,9 @@ export const openBucket = async (target: Target): Promise<Bucket> => {
     timeout: 120_000,
   });
 
-  const call = async <T>(run: () => Promise<T>): Promise<T> => {
+  const call = async <T>(run: () => Promise<T>, stopped?: () => boolean): Promise<T> => {
     try {
-      return await retryTransient('request', run);
+      return await retryTransient('request', run, stopped);
     } catch (error) {
       throw explainRemoteError(error, target.context('OSS')) ?? error;
     }
@@ -105,20 +138,47 @@ export const openBucket = async (target: Target): Promise<Bucket> => {
 
   return {
     name: oss.bucket,
-    uploadFile: (key, file, options) =>
-      call(async () => {
-        if (options.size <= options.multipartThreshold) {
-          // A Buffer, not the path: from a file stream, urllib reports a refused connection twice and prints a stack.
+    uploadFile: async (key, file, options) => {
+      const { signal } = options;
+      if (signal?.aborted) throw new UploadCancelled(undefined);
+      if (options.size <= options.multipartThreshold) {
+        // A Buffer, not the path: from a file stream, urllib reports a refused connection twice and prints a stack.
+        const upload = call(async () => {
           await client.put(key, await readFile(file));
-        } else {
-          await client.multipartUpload(key, file, {
-            partSize: options.partSize,
-            // ali-oss reports the fraction of parts done (the initiate and complete count as steps too).
-            progress: (fraction: number) => options.onProgress(Math.floor(fraction * options.size)),
-          });
-        }
+        });
+        // A single PUT cannot be aborted midway; the caller exits at once, which drops the unfinished request
+        // (OSS stores nothing from a PUT whose body never completed).
+        await (signal ? Promise.race([upload, cancelled(signal)]) : upload);
         options.onProgress(options.size);
-      }),
+        return;
+      }
+      let uploadId: string | undefined;
+      const onAbort = () => client.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await call(
+          () =>
+            client.multipartUpload(key, file, {
+              partSize: options.partSize,
+              // ali-oss reports the fraction of parts done (the initiate and complete count as steps too), and the
+              // upload id from the first call on, right after InitiateMultipartUpload.
+              progress: (fraction: number, checkpoint?: { uploadId?: string }) => {
+                uploadId = checkpoint?.uploadId ?? uploadId;
+                options.onProgress(Math.floor(fraction * options.size));
+              },
+            }),
+          () => signal?.aborted === true,
+        );
+      } catch (error) {
+        if (!signal?.aborted) throw error;
+        // The parts in flight were stopped by cancel(); aborting now leaves none behind.
+        if (uploadId !== undefined) await call(() => client.abortMultipartUpload(key, uploadId as string));
+        throw new UploadCancelled(uploadId);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+      options.onProgress(options.size);
+    },
     put: (key, bytes, mime) =>
       call(async () => {
         const { res } = await client.put(key, Buffer.from(bytes), { mime });
@@ -149,5 +209,18 @@ export const openBucket = async (target: Target): Promise<Bucket> => {
         }
         return JSON.parse(Buffer.from(content as Buffer).toString('utf8')) as T;
       }),
+    list: async (prefix) => {
+      const keys: string[] = [];
+      let marker: string | undefined;
+      for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
+        const result = await call(() =>
+          client.list({ prefix, 'max-keys': LIST_PAGE, ...(marker === undefined ? {} : { marker }) }, {}),
+        );
+        keys.push(...(result.objects ?? []).map((object) => object.name));
+        if (!result.isTruncated || !result.nextMarker) return keys;
+        marker = result.nextMarker;
+      }
+      return keys;
+    },
   };
 };

@@ -9,6 +9,7 @@ import type { StatusDocument } from '../shared/status.ts';
 import { COMMON_OPTIONS, expectPositionals, parseCommandArgs } from './args.ts';
 import { openBucket } from './bucket.ts';
 import type { Command } from './command.ts';
+import { hint } from './invocation.ts';
 import { createOutput, type Output } from './output.ts';
 import { DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PREFIX, publishPackage } from './publish.ts';
 import { statusLines } from './status-view.ts';
@@ -31,6 +32,20 @@ Example:
   npm start          (builds, then runs algolib demo)`;
 
 const EXAMPLE = 'examples/face-detector-1.0.0';
+
+/**
+ * What to do next. The demo's cloud lived in this process and is gone with it (its bucket and status too), so the
+ * way on is a cloud that stays: `dev`, and the same publish against it.
+ */
+const closingLines = (): string[] => [
+  "The demo's local cloud ran inside this command and is gone now, with its bucket and this status.",
+  'To try it yourself, start a local cloud that keeps running:',
+  `  ${hint('dev')}`,
+  'and in another terminal (from any folder of this project):',
+  `  ${hint(`publish ${EXAMPLE}.tar.gz --local --wait`)}`,
+  `  ${hint(`status ${EXAMPLE}.tar.gz --local`)}`,
+  `\`${hint('publish --help')}\` shows how to publish to OSS.`,
+];
 // Generous for a cold machine (the first FC instance loads the bundle); the local registration takes well under a second.
 const DEMO_TIMEOUT_MS = 120_000;
 
@@ -65,7 +80,7 @@ export const demo: Command = {
     });
     try {
       const plan = planFor(cloud.state);
-      out.note(`Publishing ${EXAMPLE}.tar.gz as \`algolib publish ${EXAMPLE}.tar.gz --local --wait\` would:`);
+      out.note(`Publishing ${EXAMPLE}.tar.gz as \`${hint(`publish ${EXAMPLE}.tar.gz --local --wait`)}\` would:`);
       const published = await publishPackage(
         {
           // Relative to where the command runs, so the lines it prints read as the command it mirrors.
@@ -89,14 +104,11 @@ export const demo: Command = {
       const status = (await (await openBucket(target)).readJson<StatusDocument>(keys.statusKey)) ?? published.status;
       out.say('');
       out.say(`Registered ${status?.name}@${status?.version} as AlgoLibId ${status?.algoLibId}.`);
-      out.say(`Status object: oss://${keys.bucket}/${keys.statusKey}`);
-      out.say(`  read it with \`algolib status ${keys.packageKey} --local\` while \`algolib dev\` runs; here it is:`);
+      out.say(`Status object: oss://${keys.bucket}/${keys.statusKey}:`);
       if (status) for (const line of statusLines(status, keys.statusKey, out.colors)) out.say(`  ${line}`);
       const delivered = printDelivery(out, cloud.receiver?.deliveries() ?? []);
       out.say('');
-      out.say(
-        'Next: `algolib dev` keeps a local cloud running; `algolib publish --help` shows how to publish to it or to OSS.',
-      );
+      for (const line of closingLines()) out.say(line);
       return delivered ? 0 : 1;
     } finally {
       await cloud.close();

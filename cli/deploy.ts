@@ -23,8 +23,9 @@ import {
   rememberSecret,
   UsageError,
 } from './errors.ts';
+import { hint } from './invocation.ts';
 import { createOutput, type Output } from './output.ts';
-import { credentialsFromEnv, readState, rememberStateSecrets } from './target.ts';
+import { credentialsFromEnv, locateState, readState, rememberStateSecrets } from './target.ts';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -44,7 +45,6 @@ const OPTIONS = {
 } as const;
 
 const DEFAULT_REGION = 'cn-shanghai';
-const DEFAULT_STATE_FILE = '.algolib/dev.json';
 const CLOUD_ONLY_FLAGS = ['region', 'account-id', 'endpoint'] as const;
 
 const usage = `Usage: algolib deploy [--check | --plan] [--yes] [--parameter Name=Value …] [--parameters-file f.json]
@@ -76,7 +76,7 @@ Target (cloud):
 Target (local):
   --local                    The running local cloud of \`algolib dev\`, with the parameter values it uses
                              (--parameter still overrides them). The next invocation runs what was deployed.
-  --state-file <f>           Its state file (default .algolib/dev.json); implies --local.
+  --state-file <f>           Its state file (default: the running one, found as \`algolib publish --local\` finds it); implies --local.
   --debug                    Print stack traces of unexpected errors.
   -h, --help                 Show this help.
 
@@ -204,7 +204,7 @@ const readLocalCloud = async (
   const state = await readState(stateFile);
   if (!state)
     throw new CliError(
-      `No local cloud is running: there is no state file at ${stateFile}. Start one with \`algolib dev\`, then deploy into it`,
+      `No local cloud is running: there is no state file at ${stateFile}. Start one with \`${hint('dev')}\`, then deploy into it`,
     );
   rememberStateSecrets(state);
   return { state, parameters: localParameters(state) };
@@ -334,9 +334,11 @@ export const deploy: Command = {
     // parseArgs gives a `multiple` option as an array; the shared Parsed type does not model that.
     const flagParameters = parseParameterFlags((values.parameter as unknown as string[] | undefined) ?? []);
     const fileParameters = values['parameters-file'] ? readParametersFile(values['parameters-file']) : {};
-    const stateFile = values['state-file'] ?? DEFAULT_STATE_FILE;
+    const goesLocal = values.local || values['state-file'] !== undefined;
+    // The running local cloud's state file, found from any folder as for the other --local commands.
+    const stateFile = values['state-file'] ?? (goesLocal ? await locateState(env) : '');
     // Everything that can be wrong with the command line or the environment, before building anything.
-    const localCloud = values.local || values['state-file'] !== undefined ? await readLocalCloud(stateFile) : undefined;
+    const localCloud = goesLocal ? await readLocalCloud(stateFile) : undefined;
     const local = localCloud ? localTarget(localCloud.state, stateFile) : undefined;
     const target = values.check ? undefined : (local ?? cloudTarget(values, env));
     const parameters = { ...localCloud?.parameters, ...fileParameters, ...flagParameters };

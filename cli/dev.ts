@@ -3,11 +3,15 @@
  * SIGINT/SIGTERM, writes the state file other commands find it by, logs one compact line per request or invocation,
  * and on a signal shuts everything down and removes the state file.
  */
-import { connect } from 'node:net';
+import { resolve } from 'node:path';
 import type { LocalCloudState } from '../local/cloud.ts';
 import { COMMON_OPTIONS, expectPositionals, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
+import { devLogPrinter } from './dev-log.ts';
 import { CliError, rememberSecret, UsageError } from './errors.ts';
+import { fitLine, widthOf } from './fit.ts';
+import { hint } from './invocation.ts';
+import { answers, PROJECT_STATE_FILE, removeUserPointer, writeUserPointer } from './local-state.ts';
 import { createOutput, type Output } from './output.ts';
 
 const OPTIONS = {
@@ -16,17 +20,27 @@ const OPTIONS = {
   'state-file': { type: 'string' },
   'webhook-url': { type: 'string' },
   'webhook-secret': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  filter: { type: 'string' },
 } as const;
 
-const usage = `Usage: algolib dev [--data-dir d] [--state-file f] [--webhook-url u --webhook-secret s]
+const usage = `Usage: algolib dev [--data-dir d] [--state-file f] [--webhook-url u --webhook-secret s] [--quiet] [--filter t]
 
 Runs the local cloud on 127.0.0.1 until Ctrl-C: an OSS emulator with the bucket, the CityVisual emulator, the
 FC emulator running the register function from template.yml (build it first: npm run build) and a webhook
-receiver. Writes a state file that \`--local\` commands read, and removes it on exit.
+receiver. Writes a state file that \`--local\` commands read, and removes it on exit: .algolib/dev.json here,
+plus a pointer to it in ~/.local/state/algolib/dev.json ($XDG_STATE_HOME/algolib/dev.json), so \`--local\` finds
+this cloud from any folder.
+
+Logs one line per request, function step and invocation: problems in red, outcomes in green, and outcomes the
+pipeline expects (a claim already taken, a status not written yet) dimmed and marked "(expected: …)".
 
 Options:
+  --quiet, -q           Log only outcomes (registrations, webhooks, invocations) and problems.
+  --filter <t>          Log only lines containing t (a library name, a key, oss, fc, …).
   --data-dir <d>        Keep objects and libraries in this folder across runs (default: a temporary folder).
-  --state-file <f>      Where to write the state file (default .algolib/dev.json).
+  --state-file <f>      Where to write the state file (default .algolib/dev.json; another file is not found
+                        by --local from other folders: pass it as --state-file there too).
   --webhook-url <u>     Send webhooks to this receiver instead of the built-in one (needs --webhook-secret).
   --webhook-secret <s>  The receiver's whsec_… signing secret.
   --debug               Print stack traces of unexpected errors.
@@ -36,86 +50,26 @@ Example:
   algolib dev
   algolib publish examples/face-detector-1.0.0.tar.gz --local --wait   (in another terminal)`;
 
-/** Fields every log line leads with, in this order; the rest follow as key=value. */
-const LEADING_FIELDS = [
-  'op',
-  'action',
-  'event',
-  'kind',
-  'function',
-  'bucket',
-  'key',
-  'id',
-  'type',
-  'status',
-  'code',
-  'outcome',
-  'fault',
-];
-const QUIET_FIELDS = new Set(['service', 'requestId', 'line', 'stream', 'instanceId', 'ms']);
-
-const compact = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
-
-/** The function's own JSON log line (`{time, level, requestId, step, …}`) as fields, or `undefined` for plain text. */
-const functionLogOf = (line: string): Record<string, unknown> | undefined => {
-  try {
-    const parsed = JSON.parse(line) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || !('step' in parsed)) return undefined;
-    const { time: _time, requestId: _requestId, level, step, ...rest } = parsed as Record<string, unknown>;
-    return { event: step, ...(level === 'info' ? {} : { level }), ...rest };
-  } catch {
-    return undefined;
-  }
-};
-
-/** One emulator log entry as a short line: `12:00:01 oss        PutObject algolib-local library/a.tar.gz 200 3ms`. */
-export const formatLogEntry = (entry: Record<string, unknown>): string => {
-  const time = new Date().toISOString().slice(11, 19);
-  const service = String(entry.service ?? 'local').padEnd(10);
-  if (typeof entry.line === 'string') {
-    // Output of the function inside an FC instance: its JSON log lines get the same compact form, anything else as is.
-    const fields = functionLogOf(entry.line);
-    if (!fields) return `${time} ${service} ${entry.stream === 'stderr' ? '! ' : ''}${entry.line}`;
-    return formatFields(time, service, fields);
-  }
-  return formatFields(time, service, entry);
-};
-
-const formatFields = (time: string, service: string, entry: Record<string, unknown>): string => {
-  const lead = LEADING_FIELDS.filter((field) => entry[field] !== undefined && entry[field] !== '').map((field) =>
-    compact(entry[field]),
-  );
-  const rest = Object.entries(entry)
-    .filter(([field, value]) => value !== undefined && !LEADING_FIELDS.includes(field) && !QUIET_FIELDS.has(field))
-    .map(([field, value]) => `${field}=${compact(value)}`);
-  const ms = typeof entry.ms === 'number' ? [`${entry.ms}ms`] : [];
-  return [time, service, ...lead, ...rest, ...ms].join(' ');
-};
-
-/** True when something accepts connections at the endpoint's port (a state file left by a crashed run does not). */
-const answers = (endpoint: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const url = new URL(endpoint);
-    const socket = connect({ host: url.hostname, port: Number(url.port) });
-    const done = (result: boolean) => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-
 const printBanner = (
   out: Output,
   state: LocalCloudState,
   stateFile: string,
   dataDir: string | undefined,
   builtInReceiver: boolean,
+  pointer: string | undefined,
 ) => {
   const { bold, dim } = out.colors;
-  const localFlags = stateFile === '.algolib/dev.json' ? '--local' : `--local --state-file ${stateFile}`;
-  const row = (label: string, value: string) => out.note(`  ${dim(label.padEnd(12))}${value}`);
+  const localFlags = stateFile === PROJECT_STATE_FILE ? '--local' : `--local --state-file ${stateFile}`;
+  const width = widthOf(process.stderr);
+  // Rows continue under their value column, never mid-word at the terminal's edge.
+  const row = (label: string, value: string) => {
+    const [first = '', ...more] = fitLine(`  ${label.padEnd(12)}${value}`, width);
+    out.note(`  ${dim(label.padEnd(12))}${first.slice(14)}`);
+    for (const line of more) out.note(line);
+  };
+  const say = (line: string) => {
+    for (const fitted of fitLine(line, width)) out.note(fitted);
+  };
   out.note(bold('algolib dev: the local cloud is running'));
   row('OSS', `${state.oss.endpoint}  bucket ${state.oss.bucket} (region ${state.oss.region})`);
   row('CityVisual', `${state.cityvisual.endpoint}  instance ${state.cityvisual.instanceId}`);
@@ -129,10 +83,12 @@ const printBanner = (
   );
   row('data', dataDir ?? 'a temporary folder, removed on exit');
   row('state file', `${stateFile} (endpoints and credentials for --local; removed on exit)`);
+  if (pointer) row('found from', `any folder, through ${pointer}`);
   out.note('');
   out.note('Publish to it from another terminal:');
-  out.note(`  algolib publish examples/face-detector-1.0.0.tar.gz ${localFlags} --wait`);
-  out.note(`  algolib status library/face-detector/face-detector-1.0.0.tar.gz ${localFlags}`);
+  say(`  ${hint(`publish examples/face-detector-1.0.0.tar.gz ${localFlags} --wait`)}`);
+  say(`  ${hint(`status examples/face-detector-1.0.0.tar.gz ${localFlags}`)}`);
+  say(`  ${hint(`list ${localFlags}`)}`);
   out.note('Press Ctrl-C to stop.');
   out.note('');
 };
@@ -151,7 +107,7 @@ const nextSignal = (): Promise<NodeJS.Signals> =>
 
 export const dev: Command = {
   usage,
-  run: async (argv) => {
+  run: async (argv, env) => {
     const { values, positionals } = parseCommandArgs('dev', argv, OPTIONS);
     expectPositionals('dev', positionals, []);
     const url = values['webhook-url'];
@@ -183,8 +139,10 @@ export const dev: Command = {
       stateFile,
       ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
       ...(url !== undefined && secret !== undefined ? { webhook: { url, secret } } : {}),
-      log: (entry) => out.note(formatLogEntry(entry)),
+      log: devLogPrinter(out, { quiet: values.quiet ?? false, filter: values.filter }),
     });
+    // Only the default state file is pointed at: one named with --state-file is named again where it is used.
+    const pointer = values['state-file'] === undefined ? writeUserPointer(env, resolve(stateFile)) : undefined;
     for (const value of [
       cloud.state.oss.accessKeySecret,
       cloud.state.fc.accessKeySecret,
@@ -193,9 +151,10 @@ export const dev: Command = {
     ]) {
       rememberSecret(value);
     }
-    printBanner(out, cloud.state, stateFile, values['data-dir'], cloud.receiver !== undefined);
+    printBanner(out, cloud.state, stateFile, values['data-dir'], cloud.receiver !== undefined, pointer);
     const received = await signal;
     out.note(`${received}: shutting down the local cloud…`);
+    if (pointer) removeUserPointer(env, resolve(stateFile));
     await cloud.close();
     out.note('stopped; state file removed.');
     return 0;

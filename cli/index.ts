@@ -5,6 +5,8 @@
 import packageJson from '../package.json';
 import type { Command } from './command.ts';
 import { CliError, debugTextOf, messageOf, UsageError } from './errors.ts';
+import { fitText, widthOf } from './fit.ts';
+import { hint, invokedAs, setInvocation } from './invocation.ts';
 
 type Entry = { summary: string; load(): Promise<Command> };
 
@@ -18,8 +20,12 @@ const COMMANDS: Record<string, Entry> = {
     load: async () => (await import('./publish.ts')).publish,
   },
   status: {
-    summary: 'print the status document of a published package',
+    summary: 'print the status of a package (key, oss:// URL, file, or name@version)',
     load: async () => (await import('./status.ts')).status,
+  },
+  list: {
+    summary: 'list the registered libraries: version, AlgoLibId, state of the latest upload',
+    load: async () => (await import('./list.ts')).list,
   },
   replay: {
     summary: 're-run the registration of a pair already in the bucket',
@@ -48,12 +54,28 @@ ${Object.entries(COMMANDS)
 
 Run \`algolib <command> --help\` for a command's options. Everywhere: --debug prints stack traces.
 
+\`npm start\` runs the demo: a local cloud inside the command, gone when it ends. \`algolib dev\` runs a local cloud
+that keeps running; publish to it with --local from another terminal, from any folder of the project.
+
 Examples:
-  npm start                                                    (the demo: everything on this machine)
-  algolib validate examples/face-detector-1.0.0.manifest.json --package examples/face-detector-1.0.0.tar.gz
-  algolib dev                                                  (then, in another terminal:)
+  npm start
+  algolib dev
   algolib publish examples/face-detector-1.0.0.tar.gz --local --wait
+  algolib validate examples/face-detector-1.0.0.manifest.json --package examples/face-detector-1.0.0.tar.gz
   ALIBABA_CLOUD_ACCESS_KEY_ID=… ALIBABA_CLOUD_ACCESS_KEY_SECRET=… algolib publish dist/face-1.2.0.tar.gz --bucket my-algolibs --wait`;
+
+/**
+ * A help text as the user sees it, wrapped to the terminal; under npx (a clone, where `algolib` is not on PATH)
+ * its commands read `npx algolib …`.
+ */
+const helpText = (text: string, stream: NodeJS.WriteStream): string =>
+  fitText(
+    hint('') === 'npx algolib'
+      ? // "algolib <word>" after a space, a backquote or "Usage: " is the command.
+        text.replace(/(^|`|\s)algolib (?=[a-z<])/gm, (_match, before: string) => `${before}npx algolib `)
+      : text,
+    widthOf(stream),
+  );
 
 const HELP_FLAGS = new Set(['--help', '-h']);
 
@@ -72,10 +94,10 @@ const flush = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => str
 /** Prints `error` as one line (the stack only with --debug) and returns its exit code. */
 const report = async (error: unknown, debug: boolean): Promise<number> => {
   const known = error instanceof CliError;
-  const hint =
-    error instanceof UsageError ? ` (see \`algolib ${error.command ? `${error.command} ` : ''}--help\`)` : '';
+  const seeHelp =
+    error instanceof UsageError ? ` (see \`${hint(`${error.command ? `${error.command} ` : ''}--help`)}\`)` : '';
   const more = !known && !debug ? ' (run again with --debug for details)' : '';
-  await write(process.stderr, `error: ${messageOf(error)}${hint}${more}`);
+  await write(process.stderr, `error: ${messageOf(error)}${seeHelp}${more}`);
   if (debug) await write(process.stderr, debugTextOf(error));
   return known ? error.exitCode : 1;
 };
@@ -89,6 +111,7 @@ const report = async (error: unknown, debug: boolean): Promise<number> => {
  * ```
  */
 export const main = async (argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> => {
+  setInvocation(invokedAs(env, process.argv[1]));
   const [name, ...rest] = argv;
   const flags = flagsOf(rest);
   const debug = flags.includes('--debug');
@@ -97,7 +120,8 @@ export const main = async (argv: string[], env: Record<string, string | undefine
       const topic = name === 'help' ? rest[0] : undefined;
       const entry = topic === undefined ? undefined : COMMANDS[topic];
       // Without a command the help is a usage error's explanation: stderr, exit 2.
-      await write(name === undefined ? process.stderr : process.stdout, entry ? (await entry.load()).usage : USAGE);
+      const stream = name === undefined ? process.stderr : process.stdout;
+      await write(stream, helpText(entry ? (await entry.load()).usage : USAGE, stream));
       return name === undefined ? 2 : 0;
     }
     if (name === '--version' || name === '-v') {
@@ -111,7 +135,7 @@ export const main = async (argv: string[], env: Record<string, string | undefine
       );
     const command = await entry.load();
     if (flags.some((flag) => HELP_FLAGS.has(flag))) {
-      await write(process.stdout, command.usage);
+      await write(process.stdout, helpText(command.usage, process.stdout));
       return 0;
     }
     return await command.run(rest, env);
@@ -119,6 +143,21 @@ export const main = async (argv: string[], env: Record<string, string | undefine
     return report(error, debug);
   }
 };
+
+/**
+ * A reader that stops early (`algolib status … | head -1`) closes the pipe: normal in a shell, so the rest of the
+ * output is dropped quietly and the command still ends with its own exit code.
+ */
+const dropOutputOnClosedPipe = (stream: NodeJS.WriteStream) => {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') closed = true;
+    // After EPIPE the stream is destroyed, and later writes fail too: nothing more can be shown there.
+    if (!closed) throw error;
+  });
+};
+dropOutputOnClosedPipe(process.stdout);
+dropOutputOnClosedPipe(process.stderr);
 
 // Exit explicitly: SDK keep-alive sockets and emulator timers must not hold a finished command open.
 main(process.argv.slice(2)).then(

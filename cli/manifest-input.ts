@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { type Manifest, parseManifest } from '../shared/manifest.ts';
 import type { StatusError } from '../shared/status.ts';
 import { CliError, explainFileError } from './errors.ts';
+import { hint } from './invocation.ts';
 import type { PackageDigest } from './package-digest.ts';
 
 export type ManifestCheck =
@@ -38,7 +39,7 @@ const parseJson = (bytes: Uint8Array, file: string): unknown => {
   } catch (error) {
     const reason = error instanceof SyntaxError ? error.message : 'it is not UTF-8 text';
     throw new CliError(
-      `Cannot parse the manifest ${file} as JSON: ${reason} (fix the syntax, then run \`algolib validate ${file}\`)`,
+      `Cannot parse the manifest ${file} as JSON: ${reason} (fix the syntax, then run \`${hint(`validate ${file}`)}\`)`,
       {
         cause: error,
       },

@@ -3,10 +3,12 @@
  * stderr. Progress bars, spinners and colours appear only when both streams are terminals, so a pipe or a CI log
  * gets calm, complete lines and nothing that redraws.
  */
-import { SingleBar } from 'cli-progress';
 import picocolors from 'picocolors';
-import yoctoSpinner from 'yocto-spinner';
 import { redact } from './errors.ts';
+import { widthOf } from './fit.ts';
+import { progressFrame } from './progress-line.ts';
+
+export { formatBytes, formatDuration } from './progress-line.ts';
 
 type Colors = ReturnType<typeof picocolors.createColors>;
 
@@ -47,56 +49,64 @@ export type OutputOptions = {
   env?: Record<string, string | undefined>;
 };
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** `1536` → `1.5 KiB`. */
-export const formatBytes = (bytes: number): string => {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-};
-
-/** `65_000` → `1m 5s`, `4_200` → `4s`. */
-export const formatDuration = (ms: number): string => {
-  const seconds = Math.floor(ms / 1000);
-  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
-};
-
 const NO_PROGRESS: Progress = { update: () => {}, stop: () => {} };
 const NO_SPINNER: Spinner = { update: () => {}, stop: () => {} };
 
+// Redraws at most this often: a terminal over SSH should not get a frame per 64 KiB.
+const FRAME_MS = 100;
+const CLEAR_LINE = '\r\u001b[K';
+
 const createProgress = (stream: NodeJS.WriteStream, label: string, total: number): Progress => {
   const started = Date.now();
-  const bar = new SingleBar({
-    stream,
-    format: `${label} [{bar}] {percentage}% | {value}/{total} | {rate} | {eta_formatted} left`,
-    barsize: 24,
-    // A hidden cursor would stay hidden after Ctrl-C: cli-progress does not restore it on signals.
-    hideCursor: false,
-    etaBuffer: 20,
-    formatValue: (value, _options, type) => (type === 'value' || type === 'total' ? formatBytes(value) : String(value)),
-  });
-  const rate = (done: number) => `${formatBytes(done / Math.max((Date.now() - started) / 1000, 0.001))}/s`;
-  bar.start(total, 0, { rate: rate(0) });
+  let drawn = 0;
+  let stopped = false;
+  const draw = (done: number) =>
+    stream.write(
+      `${CLEAR_LINE}${progressFrame({ label, done, total, elapsedMs: Date.now() - started }, widthOf(stream))}`,
+    );
+  let last = 0;
+  draw(0);
   return {
-    update: (done) => bar.update(done, { rate: rate(done) }),
-    stop: () => bar.stop(),
+    update: (done) => {
+      last = done;
+      if (stopped || Date.now() - drawn < FRAME_MS) return;
+      drawn = Date.now();
+      draw(done);
+    },
+    // The last frame stays, ended by a newline, so what follows starts on a line of its own (also after Ctrl-C).
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      draw(last);
+      stream.write('\n');
+    },
   };
 };
 
+const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+// No signal handlers here: a command that is interrupted stops the spinner itself and says what happened.
 const createSpinner = (stream: NodeJS.WriteStream, text: string): Spinner => {
-  // yocto-spinner's own SIGINT/SIGTERM handling restores the cursor before exiting (130/143), as a person expects.
-  const spinner = yoctoSpinner({ text, stream }).start();
+  let current = text;
+  let frame = 0;
+  const draw = () => {
+    const line = `${SPINNER_FRAMES[frame % SPINNER_FRAMES.length]} ${current}`;
+    stream.write(`${CLEAR_LINE}${line.slice(0, widthOf(stream) - 1)}`);
+    frame += 1;
+  };
+  draw();
+  const timer = setInterval(draw, 80);
+  timer.unref();
+  let stopped = false;
   return {
     update: (next) => {
-      spinner.text = next;
+      current = next;
     },
     stop: () => {
-      spinner.stop();
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      stream.write(CLEAR_LINE);
     },
   };
 };

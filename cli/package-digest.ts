@@ -33,7 +33,7 @@ export const digestFile = async (file: string, onBytes?: (done: number) => void)
 };
 
 /** `digestFile` of the package argument; a file that cannot be read is a one-line `CliError` (exit 2). */
-export const digestPackageFile = (file: string): Promise<PackageDigest> =>
-  digestFile(file).catch((error: unknown) => {
+export const digestPackageFile = (file: string, onBytes?: (done: number) => void): Promise<PackageDigest> =>
+  digestFile(file, onBytes).catch((error: unknown) => {
     throw explainFileError(error, file, 'package file');
   });

@@ -9,6 +9,7 @@ import { MANIFEST_SUFFIX, PACKAGE_SUFFIX, type PairKeys, pairOf, statusKeyOf } f
 import type { StatusDocument } from '../shared/status.ts';
 import {
   COMMON_OPTIONS,
+  DEFAULT_PREFIX,
   expectPositionals,
   parseCommandArgs,
   parsePrefix,
@@ -17,17 +18,20 @@ import {
   TARGET_OPTIONS,
   WAIT_OPTIONS,
 } from './args.ts';
-import { openBucket } from './bucket.ts';
+import { openBucket, UploadCancelled } from './bucket.ts';
 import type { Command } from './command.ts';
 import { CliError, explainFileError, UsageError } from './errors.ts';
+import { catchInterrupt, INTERRUPTED } from './interrupt.ts';
+import { hint } from './invocation.ts';
 import { checkManifest, readManifestFile } from './manifest-input.ts';
 import { createOutput, formatBytes, type Output } from './output.ts';
+import { fileNameMismatch, gzipProblem } from './package-checks.ts';
 import { digestPackageFile } from './package-digest.ts';
 import { exitCodeOf, invalidManifestLines, outcomeLines } from './status-view.ts';
 import { openTarget, planTarget, type TargetPlan } from './target.ts';
 import { DEFAULT_TIMEOUT_SECONDS, waitForRegistration } from './wait.ts';
 
-export const DEFAULT_PREFIX = 'library/';
+export { DEFAULT_PREFIX } from './args.ts';
 export const DEFAULT_MULTIPART_THRESHOLD = 8 * 1024 * 1024;
 // OSS refuses parts under 100 KiB (except the last one).
 const MIN_PART_SIZE = 100 * 1024;
@@ -64,9 +68,10 @@ Target (cloud):
   --status-prefix <p>        Where the function writes status objects (default status/).
   Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN (STS).
 Target (local):
-  --local                    The local cloud of \`algolib dev\`, through its state file; without one, a local
-                             cloud is started in this process for the command.
-  --state-file <f>           The state file (default .algolib/dev.json); implies --local.
+  --local                    The running local cloud of \`algolib dev\`, found through its state file from any
+                             folder (.algolib/dev.json here or in a parent folder, else the one the per-user
+                             pointer ~/.local/state/algolib/dev.json names). Without one running: exit 2.
+  --state-file <f>           The state file of the local cloud to use; implies --local.
   --debug                    Print stack traces of unexpected errors.
   -h, --help                 Show this help.
 
@@ -121,15 +126,22 @@ export const publishRequestOf = (argv: string[]) => {
   return { request, values };
 };
 
-const assertPackageFile = async (file: string): Promise<void> => {
-  let isFile: boolean;
+/** The package file's size; a missing or odd file is a one-line `CliError`. */
+const packageFileSize = async (file: string): Promise<number> => {
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    isFile = (await stat(file)).isFile();
+    info = await stat(file);
   } catch (error) {
     throw explainFileError(error, file, 'package file');
   }
-  if (!isFile) throw new CliError(`Cannot read the package file ${file}: it is not a regular file`);
+  if (!info.isFile()) throw new CliError(`Cannot read the package file ${file}: it is not a regular file`);
+  return info.size;
 };
+
+// Hashing this much takes long enough (a few hundred ms and up) that a silent pause looks like a hang.
+const SHOW_HASHING_FROM = 16 * 1024 * 1024;
+
+const NOTHING: Omit<PublishResult, 'exitCode'> = { keys: undefined, status: undefined };
 
 /**
  * Validates, uploads (package, then manifest) and, when asked, waits for the answer; prints as it goes.
@@ -145,16 +157,27 @@ export const publishPackage = async (
   plan: TargetPlan,
   out: Output,
 ): Promise<PublishResult> => {
-  await assertPackageFile(request.packageFile);
+  const size = await packageFileSize(request.packageFile);
+  const notGzip = await gzipProblem(request.packageFile);
+  if (notGzip) {
+    out.say(`${out.colors.red('invalid')} ${request.packageFile}: ${notGzip}; nothing was uploaded`);
+    return { exitCode: 1, ...NOTHING };
+  }
   const manifestBytes = await readManifestFile(request.manifestFile);
-  const digest = await digestPackageFile(request.packageFile);
+  const hashing =
+    size >= SHOW_HASHING_FROM ? out.progress(`hashing ${basename(request.packageFile)}`, size) : undefined;
+  const digest = await digestPackageFile(request.packageFile, (done) => hashing?.update(done)).finally(() =>
+    hashing?.stop(),
+  );
   const check = checkManifest(manifestBytes, request.manifestFile, digest);
   if (!check.ok) {
     const lines = invalidManifestLines(request.manifestFile, check.errors, out.colors, '; nothing was uploaded');
     for (const line of lines) out.say(line);
-    return { exitCode: 1, keys: undefined, status: undefined };
+    return { exitCode: 1, ...NOTHING };
   }
   const { manifest } = check;
+  const mismatch = fileNameMismatch(request.packageFile, manifest.name, manifest.version);
+  if (mismatch) out.note(`${out.colors.yellow('warning:')} ${mismatch}`);
   if (check.filled.length > 0) {
     out.note(
       `${manifest.name}@${manifest.version}: filled ${check.filled.map((field) => `package.${field}`).join(', ')} from ${request.packageFile}`,
@@ -176,57 +199,80 @@ export const publishPackage = async (
       statusKey: statusKeyOf(packageKey, target.statusPrefix),
     };
 
-    const progress = out.progress(`uploading ${fileName}`, digest.size);
+    const statusCommand = hint(`status ${keys.packageKey} ${target.flags.join(' ')}`);
+    // Ctrl-C from here on is answered: an upload is aborted (no parts left billed), a wait ends with a word.
+    const interrupt = catchInterrupt();
     try {
-      await bucket.uploadFile(keys.packageKey, request.packageFile, {
-        size: digest.size,
-        multipartThreshold: request.multipartThreshold,
-        partSize: request.partSize,
-        onProgress: (done) => progress.update(done),
-      });
-    } finally {
-      progress.stop();
-    }
-    out.say(`uploaded oss://${keys.bucket}/${keys.packageKey} (${formatBytes(digest.size)}, crc64 ${digest.crc64})`);
-    // Last: the manifest completes the pair, so the function never sees a manifest whose package is still uploading.
-    const manifestEtag = await bucket.put(keys.manifestKey, check.bytes, 'application/json');
-    out.say(`uploaded oss://${keys.bucket}/${keys.manifestKey}`);
-
-    const statusCommand = `algolib status ${keys.packageKey} ${target.flags.join(' ')}`.trimEnd();
-    if (!request.wait) {
-      out.say(`status: oss://${keys.bucket}/${keys.statusKey} (read it with \`${statusCommand}\`)`);
-      if (request.json)
-        out.json({
-          bucket: keys.bucket,
-          packageKey: keys.packageKey,
-          manifestKey: keys.manifestKey,
-          statusKey: keys.statusKey,
+      const progress = out.progress(`uploading ${fileName}`, digest.size);
+      let aborted: string | undefined;
+      try {
+        await bucket.uploadFile(keys.packageKey, request.packageFile, {
+          size: digest.size,
+          multipartThreshold: request.multipartThreshold,
+          partSize: request.partSize,
+          onProgress: (done) => progress.update(done),
+          signal: interrupt.signal,
         });
-      return { exitCode: 0, keys, status: undefined };
-    }
+      } catch (error) {
+        if (!(error instanceof UploadCancelled)) throw error;
+        aborted = error.aborted;
+      } finally {
+        progress.stop();
+      }
+      if (interrupt.signal.aborted) {
+        // The manifest completes the pair; without it nothing is registered, whatever became of the package.
+        out.note(
+          `cancelled; nothing registered (${aborted ? `multipart upload ${aborted} aborted, ` : ''}the manifest was not uploaded)`,
+        );
+        return { exitCode: INTERRUPTED, ...NOTHING };
+      }
+      out.say(`uploaded oss://${keys.bucket}/${keys.packageKey} (${formatBytes(digest.size)}, crc64 ${digest.crc64})`);
+      // Last: the manifest completes the pair, so the function never sees a manifest whose package is still uploading.
+      const manifestEtag = await bucket.put(keys.manifestKey, check.bytes, 'application/json');
+      out.say(`uploaded oss://${keys.bucket}/${keys.manifestKey}`);
 
-    const result = await waitForRegistration({
-      bucket,
-      statusKey: keys.statusKey,
-      label: `${manifest.name}@${manifest.version}`,
-      // A status left by an earlier upload of this pair names that upload's manifest ETag, not ours.
-      isOurs: (status) => status.manifest.etag === manifestEtag,
-      timeoutMs: request.timeoutMs,
-      out,
-    });
-    if (result.outcome === 'timed-out') {
-      out.note(
-        `Timed out after ${request.timeoutMs / 1000}s waiting for the registration of ${keys.packageKey} (last state: ${describeLast(result.last, manifestEtag)}); it may still finish: \`${statusCommand}\``,
-      );
-      // Only a status of this upload is worth keeping (a stale one from an earlier upload would mislead a CI job).
-      const ours = result.last?.manifest.etag === manifestEtag ? result.last : undefined;
-      if (request.json && ours) out.json(ours);
-      return { exitCode: 3, keys, status: ours };
+      if (!request.wait) {
+        out.say(`status: oss://${keys.bucket}/${keys.statusKey} (read it with \`${statusCommand}\`)`);
+        if (request.json)
+          out.json({
+            bucket: keys.bucket,
+            packageKey: keys.packageKey,
+            manifestKey: keys.manifestKey,
+            statusKey: keys.statusKey,
+          });
+        return { exitCode: 0, keys, status: undefined };
+      }
+
+      const result = await waitForRegistration({
+        bucket,
+        statusKey: keys.statusKey,
+        label: `${manifest.name}@${manifest.version}`,
+        // A status left by an earlier upload of this pair names that upload's manifest ETag, not ours.
+        isOurs: (status) => status.manifest.etag === manifestEtag,
+        timeoutMs: request.timeoutMs,
+        out,
+        signal: interrupt.signal,
+      });
+      if (result.outcome === 'stopped') {
+        out.note(`stopped waiting; the registration goes on: \`${statusCommand}\``);
+        return { exitCode: INTERRUPTED, keys, status: undefined };
+      }
+      if (result.outcome === 'timed-out') {
+        out.note(
+          `Timed out after ${request.timeoutMs / 1000}s waiting for the registration of ${keys.packageKey} (last state: ${describeLast(result.last, manifestEtag)}); it may still finish: \`${statusCommand}\``,
+        );
+        // Only a status of this upload is worth keeping (a stale one from an earlier upload would mislead a CI job).
+        const ours = result.last?.manifest.etag === manifestEtag ? result.last : undefined;
+        if (request.json && ours) out.json(ours);
+        return { exitCode: 3, keys, status: ours };
+      }
+      for (const line of outcomeLines(result.status, out.colors)) out.say(line);
+      out.say(`status: oss://${keys.bucket}/${keys.statusKey}`);
+      if (request.json) out.json(result.status);
+      return { exitCode: exitCodeOf(result.status), keys, status: result.status };
+    } finally {
+      interrupt.release();
     }
-    for (const line of outcomeLines(result.status, out.colors)) out.say(line);
-    out.say(`status: oss://${keys.bucket}/${keys.statusKey}`);
-    if (request.json) out.json(result.status);
-    return { exitCode: exitCodeOf(result.status), keys, status: result.status };
   } finally {
     await target.close();
   }

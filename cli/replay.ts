@@ -20,6 +20,8 @@ import {
 import { type HeadResult, openBucket } from './bucket.ts';
 import type { Command } from './command.ts';
 import { CliError, explainRemoteError, UsageError } from './errors.ts';
+import { catchInterrupt, INTERRUPTED } from './interrupt.ts';
+import { hint } from './invocation.ts';
 import { createOutput } from './output.ts';
 import { exitCodeOf, outcomeLines } from './status-view.ts';
 import { type FcSettings, openTarget, planTarget, type Target } from './target.ts';
@@ -183,6 +185,8 @@ export const replay: Command = {
       }
       const settled = before !== undefined && FINAL_STATES.has(before.state);
       if (settled) out.note(`${packageKey} was already ${before.state}; the re-run keeps that answer.`);
+      const statusCommand = hint(`status ${packageKey} ${target.flags.join(' ')}`);
+      const interrupt = catchInterrupt();
       const result = await waitForRegistration({
         bucket,
         statusKey,
@@ -191,10 +195,15 @@ export const replay: Command = {
         isOurs: (status) => settled || status.updatedAt !== before?.updatedAt,
         timeoutMs,
         out,
-      });
+        signal: interrupt.signal,
+      }).finally(() => interrupt.release());
+      if (result.outcome === 'stopped') {
+        out.note(`stopped waiting; the re-run goes on: \`${statusCommand}\``);
+        return INTERRUPTED;
+      }
       if (result.outcome === 'timed-out') {
         out.note(
-          `Timed out after ${timeoutMs / 1000}s waiting for the re-run of ${packageKey}; it may still finish: \`algolib status ${packageKey} ${target.flags.join(' ')}\``,
+          `Timed out after ${timeoutMs / 1000}s waiting for the re-run of ${packageKey}; it may still finish: \`${statusCommand}\``,
         );
         if (values.json && result.last) out.json(result.last);
         return 3;

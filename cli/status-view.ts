@@ -37,6 +37,28 @@ export const invalidManifestLines = (file: string, errors: StatusError[], colors
 ];
 
 /**
+ * What a REGISTERED upload did, in words: from `change` (and `previous`) when the function wrote them, else from
+ * `created` as before.
+ */
+const registeredLine = (status: StatusDocument, colors: Colors): string => {
+  const id = `AlgoLibId ${colors.bold(status.algoLibId ?? '?')}`;
+  switch (status.change) {
+    case 'created':
+      return `${colors.green('registered')} ${colors.bold(nameOf(status))}: ${id} (created)`;
+    case 'updated':
+      return `${colors.green('updated')} ${colors.bold(status.name ?? status.package.key)} ${
+        status.previous ? `${status.previous.version} → ` : ''
+      }${status.version ?? '?'}: ${id}`;
+    case 'unchanged':
+      return `${colors.green('already registered, unchanged')}: ${colors.bold(nameOf(status))}, ${id} (nothing to do)`;
+    default:
+      return `${colors.green('registered')} ${colors.bold(nameOf(status))}: ${id} ${
+        status.created === false ? '(already registered: an identical library existed)' : '(created)'
+      }`;
+  }
+};
+
+/**
  * The answer of a wait in a few lines: the AlgoLibId (and whether it was created), or every error with its code and path.
  *
  * @example
@@ -48,11 +70,7 @@ export const outcomeLines = (status: StatusDocument, colors: Colors): string[] =
   const name = colors.bold(nameOf(status));
   switch (status.state) {
     case 'REGISTERED':
-      return [
-        `${colors.green('registered')} ${name}: AlgoLibId ${colors.bold(status.algoLibId ?? '?')} ${
-          status.created === false ? '(already registered: an identical library existed)' : '(created)'
-        }`,
-      ];
+      return [registeredLine(status, colors)];
     case 'PENDING':
       return [`${colors.yellow('pending')} ${name}: waiting for the ${status.waitingFor ?? 'registration'}`];
     default:
@@ -90,6 +108,15 @@ export const statusLines = (status: StatusDocument, statusKey: string, colors: C
         `${status.algoLibId}${status.created === false ? ' (existed already)' : status.created ? ' (created)' : ''}`,
       ),
     );
+  if (status.change === 'updated' && status.previous)
+    lines.push(
+      row(
+        'change',
+        `updated from ${status.previous.version} (oss://${status.package.bucket}/${status.previous.packageKey})`,
+      ),
+    );
+  else if (status.change)
+    lines.push(row('change', status.change === 'unchanged' ? 'unchanged (already registered)' : status.change));
   lines.push(
     row('package', `oss://${pkg.bucket}/${pkg.key}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`),
     row('manifest', `oss://${pkg.bucket}/${status.manifest.key}`),

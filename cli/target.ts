@@ -1,18 +1,20 @@
 /**
  * Which cloud a command talks to, and with what credentials: the real one (flags plus the standard
- * `ALIBABA_CLOUD_*` variables) or the local cloud (`--local`, through its state file; without one, a local cloud
- * started in this process for the duration of the command). Planning is separate from opening so a command can
- * report every usage and configuration error before it reads files or starts anything.
+ * `ALIBABA_CLOUD_*` variables) or the running local cloud (`--local`, through its state file: `--state-file`, or
+ * the one `findStateFile` finds from the working folder). A command never starts a local cloud of its own: without
+ * a running one it stops with a line that says how to start it. Planning is separate from opening so a command can
+ * report every usage and configuration error before it reads files.
  */
-import type { LocalCloud, LocalCloudState } from '../local/cloud.ts';
+import { relative } from 'node:path';
+import type { LocalCloudState } from '../local/cloud.ts';
 import { parsePrefix } from './args.ts';
 import { CliError, type RemoteContext, rememberSecret, UsageError } from './errors.ts';
+import { hint } from './invocation.ts';
+import { findStateFile } from './local-state.ts';
 import type { Output } from './output.ts';
 
 export const DEFAULT_REGION = 'oss-cn-shanghai';
 export const DEFAULT_STATUS_PREFIX = 'status/';
-// Kept in step with local/cloud.ts, whose module is loaded only when a command goes local.
-const DEFAULT_STATE_FILE = '.algolib/dev.json';
 
 export type Credentials = { accessKeyId: string; accessKeySecret: string; securityToken: string | undefined };
 
@@ -46,7 +48,7 @@ export type TargetPlan =
   | {
       kind: 'local';
       stateFile: string;
-      state: LocalCloudState | undefined;
+      state: LocalCloudState;
       /** Overrides of the state file's bucket and function names. */
       bucket: string | undefined;
       serviceName: string | undefined;
@@ -210,16 +212,24 @@ export const planTarget = async (
         `Expected \`--${cloudFlag}\` only for the cloud target; --local takes everything from the state file`,
         command,
       );
-    const stateFile = values['state-file'] ?? DEFAULT_STATE_FILE;
+    const explicit = values['state-file'];
+    const stateFile = explicit ?? (await locateState(env));
+    const state = await readState(stateFile);
+    if (!state) {
+      throw new CliError(
+        `No local cloud state file at ${stateFile}: is \`${hint(`dev --state-file ${stateFile}`)}\` running? Start it (in another terminal), or fix --state-file`,
+      );
+    }
     const flags = [
       '--local',
-      ...(stateFile === DEFAULT_STATE_FILE ? [] : ['--state-file', stateFile]),
+      // A found state file is found again from here; a named one has to be named again.
+      ...(explicit === undefined ? [] : ['--state-file', explicit]),
       ...(bucket ? ['--bucket', bucket] : []),
     ];
     return {
       kind: 'local',
       stateFile,
-      state: await readState(stateFile),
+      state,
       bucket,
       serviceName: values.service,
       functionName: values.function,
@@ -250,7 +260,20 @@ export const planTarget = async (
   };
 };
 
-/** The plan for a local cloud this process already runs (the demo's), with every default. */
+/**
+ * The state file of the running local cloud for `--local` without `--state-file`; none running is a one-line
+ * `CliError` (exit 2) that says where it looked and how to start one.
+ */
+export const locateState = async (env: Record<string, string | undefined>): Promise<string> => {
+  const found = await findStateFile(process.cwd(), env);
+  if (found.found) return relative(process.cwd(), found.stateFile) || found.stateFile;
+  const stale = found.stale.length > 0 ? ` (not answering, left by a stopped run: ${found.stale.join(', ')})` : '';
+  throw new CliError(
+    `No running local cloud: looked for ${found.looked.join(', then ')}${stale}. Start one with \`${hint('dev')}\` in another terminal (it keeps running), or pass --state-file`,
+  );
+};
+
+/** The plan for a local cloud this process already runs (the demo's, which asked for one), with every default. */
 export const planFor = (state: LocalCloudState): TargetPlan => ({
   kind: 'local',
   stateFile: '(none: started by this command)',
@@ -283,14 +306,8 @@ const fromState = (state: LocalCloudState, plan: Extract<TargetPlan, { kind: 'lo
   },
 });
 
-/** Starts a local cloud in this process: a fresh temporary data folder (removed on close) and no state file. */
-const startInProcess = async (): Promise<LocalCloud> => {
-  const { startLocalCloud } = await loadLocalCloud();
-  return startLocalCloud({ stateFile: false });
-};
-
-/** Opens a planned target: for a local plan without a state file, starts a local cloud in this process (and says so). */
-export const openTarget = async (plan: TargetPlan, out: Output): Promise<Target> => {
+/** Opens a planned target: the settings to sign with, and how to explain what goes wrong. */
+export const openTarget = async (plan: TargetPlan, _out: Output): Promise<Target> => {
   if (plan.kind === 'cloud') {
     for (const secret of [plan.oss.accessKeySecret, plan.oss.securityToken]) rememberSecret(secret);
     const credentialsFrom = `${CREDENTIAL_PAIR}${plan.oss.securityToken ? '/ALIBABA_CLOUD_SECURITY_TOKEN' : ''}`;
@@ -311,18 +328,10 @@ export const openTarget = async (plan: TargetPlan, out: Output): Promise<Target>
       close: async () => {},
     };
   }
-  let state = plan.state;
-  let started: LocalCloud | undefined;
-  if (!state) {
-    out.note(
-      `No local cloud state file at ${plan.stateFile}: starting a local cloud in this process for this command (it stops when the command ends; \`algolib dev\` runs one that stays).`,
-    );
-    started = await startInProcess();
-    state = started.state;
-  }
+  const { state } = plan;
   rememberStateSecrets(state);
   const settings = fromState(state, plan);
-  const where = started ? 'the local cloud started by this command' : `the state file ${plan.stateFile}`;
+  const where = `the state file ${plan.stateFile}`;
   return {
     ...settings,
     statusPrefix: plan.statusPrefix,
@@ -332,11 +341,9 @@ export const openTarget = async (plan: TargetPlan, out: Output): Promise<Target>
       endpoint: service === 'OSS' ? settings.oss.endpoint : settings.fc.endpoint,
       bucket: settings.oss.bucket,
       credentialsFrom: where,
-      endpointFix: `is \`algolib dev\` still running? Start it again, or delete the stale state file ${plan.stateFile}`,
+      endpointFix: `is \`${hint('dev')}\` still running? Start it again, or delete the stale state file ${plan.stateFile}`,
       bucketFix: `check --bucket (the local cloud's bucket is ${state.oss.bucket})`,
     }),
-    close: async () => {
-      await started?.close();
-    },
+    close: async () => {},
   };
 };

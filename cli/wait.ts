@@ -17,12 +17,16 @@ export type WaitOptions = {
   onPoll?(status: StatusDocument | undefined, elapsedMs: number): void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Stops waiting (Ctrl-C): the result is `stopped`, with the latest status seen. */
+  signal?: AbortSignal;
 };
 
 export type WaitResult =
   | { outcome: 'done'; status: StatusDocument }
   /** `last` is the latest status seen, if any (PENDING, or a stale terminal one). */
-  | { outcome: 'timed-out'; last: StatusDocument | undefined };
+  | { outcome: 'timed-out'; last: StatusDocument | undefined }
+  /** The caller stopped waiting (`signal`); the registration itself goes on. */
+  | { outcome: 'stopped'; last: StatusDocument | undefined };
 
 /** How long `--wait` waits by default (`--timeout`). */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
@@ -33,6 +37,18 @@ export const MAX_POLL_MS = 2_000;
 export const nextPollMs = (previous: number): number => Math.min(previous * 2, MAX_POLL_MS);
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `sleep(ms)`, cut short when `signal` aborts. */
+const sleepUnless = (sleep: (ms: number) => Promise<void>, ms: number, signal: AbortSignal | undefined) =>
+  signal
+    ? Promise.race([
+        sleep(ms),
+        new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        }),
+      ])
+    : sleep(ms);
 
 /**
  * Polls until the status is terminal and ours, or the timeout passes.
@@ -49,6 +65,7 @@ export const waitForStatus = async (options: WaitOptions): Promise<WaitResult> =
   let last: StatusDocument | undefined;
   // Bounded: every pass sleeps at least 250 ms of the clock, and the loop ends once timeoutMs has passed.
   for (let pollMs = FIRST_POLL_MS; ; pollMs = nextPollMs(pollMs)) {
+    if (options.signal?.aborted) return { outcome: 'stopped', last };
     const status = await options.read();
     if (status) last = status;
     const elapsed = now() - started;
@@ -56,7 +73,7 @@ export const waitForStatus = async (options: WaitOptions): Promise<WaitResult> =
     if (status && isTerminal(status.state) && options.isOurs(status)) return { outcome: 'done', status };
     const remaining = options.timeoutMs - elapsed;
     if (remaining <= 0) return { outcome: 'timed-out', last };
-    await sleep(Math.min(pollMs, remaining));
+    await sleepUnless(sleep, Math.min(pollMs, remaining), options.signal);
   }
 };
 
@@ -68,6 +85,7 @@ export type RegistrationWait = {
   isOurs(status: StatusDocument): boolean;
   timeoutMs: number;
   out: Output;
+  signal?: AbortSignal;
 };
 
 const spinnerText = (label: string, status: StatusDocument | undefined, elapsedMs: number): string => {
@@ -93,6 +111,7 @@ export const waitForRegistration = async (wait: RegistrationWait): Promise<WaitR
       isOurs: wait.isOurs,
       timeoutMs: wait.timeoutMs,
       onPoll: (status, elapsedMs) => spinner.update(spinnerText(wait.label, status, elapsedMs)),
+      ...(wait.signal ? { signal: wait.signal } : {}),
     });
   } finally {
     spinner.stop();

@@ -5,66 +5,47 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import OSS from 'ali-oss';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
+import type OSS from 'ali-oss';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local/cloud.ts';
 import { crc64 } from '../../shared/crc64.ts';
+import type { LibraryRecord, LibraryUpload } from '../../shared/library-record.ts';
 import type { StatusDocument } from '../../shared/status.ts';
+import { CLI, EXAMPLE_MANIFEST, type Run, runCli, useCliCloud } from './cli-harness.ts';
 
-const CLI = resolve('bin/algolib.js');
 const EXAMPLE_PACKAGE = resolve('examples/face-detector-1.0.0.tar.gz');
-const EXAMPLE_MANIFEST = JSON.parse(
-  readFileSync(resolve('examples/face-detector-1.0.0.manifest.json'), 'utf8'),
-) as Record<string, unknown>;
-
+const shared = useCliCloud('cli-test');
 let dir: string;
 let stateFile: string;
 let cloud: LocalCloud;
 let client: OSS;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'algolib-cli-test-'));
-  stateFile = join(dir, 'dev.json');
-  cloud = await startLocalCloud({ stateFile, dataDir: join(dir, 'cloud') });
-  const { endpoint, region, bucket, accessKeyId, accessKeySecret } = cloud.state.oss;
-  client = new OSS({ endpoint, region, bucket, accessKeyId, accessKeySecret, authorizationV4: true });
+beforeAll(() => {
+  ({ dir, stateFile, cloud, client } = shared);
 });
 
-afterAll(async () => {
-  await cloud?.close();
-  rmSync(dir, { recursive: true, force: true });
+/**
+ * Only what the CLI needs from the environment: no ALIBABA_CLOUD_* unless a test passes them, and a per-user state
+ * folder of this test's own, so no `algolib dev` the machine runs is found.
+ */
+const baseEnv = () => ({
+  PATH: process.env.PATH ?? '',
+  HOME: dir,
+  XDG_STATE_HOME: join(dir, 'xdg-state'),
+  NO_COLOR: '1',
 });
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-/** Only what the CLI needs from the environment: no ALIBABA_CLOUD_* unless a test passes them. */
-const baseEnv = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, NO_COLOR: '1' });
-
-/** Runs the CLI to completion (killed after 60 s, so a hang fails the test instead of stalling it). */
-const algolib = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...baseEnv(), ...env },
-      timeout: 60_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
+/** Runs the CLI to completion with the base environment plus `env`. */
+const algolib = (args: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<Run> =>
+  runCli(args, { ...baseEnv(), ...env }, cwd);
 
 const local = () => ['--local', '--state-file', stateFile];
+
+/** `size` bytes that start as gzip does (1f 8b), which is all publish checks before uploading. */
+const gzipLike = (size: number) => Buffer.concat([Buffer.from([0x1f, 0x8b]), randomBytes(size - 2)]);
 
 let sequence = 0;
 /** A package file and its manifest under a fresh library name, so tests share one cloud without sharing names. */
@@ -78,7 +59,7 @@ const newPackage = (options: { manifest?: Record<string, unknown>; bytes?: Buffe
   const stem = `${name}-${version}`;
   const packageFile = join(dir, `${stem}.tar.gz`);
   const manifestFile = join(dir, `${stem}.manifest.json`);
-  const bytes = options.bytes ?? randomBytes(300);
+  const bytes = options.bytes ?? gzipLike(300);
   writeFileSync(packageFile, bytes);
   const manifest = { ...EXAMPLE_MANIFEST, name, version, ...options.manifest };
   writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
@@ -189,7 +170,7 @@ describe('algolib publish', () => {
   });
 
   it('uploads a package above the multipart threshold in parts, and it registers', async () => {
-    const pkg = newPackage({ bytes: randomBytes(9 * 1024 * 1024) });
+    const pkg = newPackage({ bytes: gzipLike(9 * 1024 * 1024) });
     const before = cloud.oss.counters().requests.UploadPart ?? 0;
 
     const run = await algolib(['publish', pkg.packageFile, ...local(), '--part-size', '1MiB', '--wait', '--json']);
@@ -266,29 +247,109 @@ describe('algolib publish', () => {
     expect(run.stderr).toMatch(/Timed out after 1s .*no status object yet/);
   });
 
-  it('starts a local cloud for the command when --local finds no state file, and says so', async () => {
+  it('never starts a throwaway cloud: without a running one, --local says where it looked and how to start one (exit 2)', async () => {
     const pkg = newPackage();
+    const nowhere = mkdtempSync(join(dir, 'nowhere-'));
 
-    const run = await algolib([
-      'publish',
-      pkg.packageFile,
-      '--state-file',
-      join(dir, 'nothing-here.json'),
-      '--wait',
-      '--json',
-    ]);
+    const run = await algolib(['publish', pkg.packageFile, '--local', '--wait'], {}, nowhere);
+
+    expectOneLineError(
+      run,
+      /No running local cloud: looked for .*\.algolib\/dev\.json and its parent folders, then .*xdg-state\/algolib\/dev\.json/,
+    );
+    expect(run.stderr).toMatch(/Start one with `node \S+algolib\.js dev` in another terminal/);
+    expect(run.stderr).not.toContain('starting a local cloud');
+    await expect(client.head(pkg.packageKey)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('finds the running local cloud from a subfolder of the project (its .algolib/dev.json in a parent)', async () => {
+    const pkg = newPackage();
+    const project = mkdtempSync(join(dir, 'project-'));
+    mkdirSync(join(project, '.algolib'));
+    mkdirSync(join(project, 'packages', 'face'), { recursive: true });
+    copyFileSync(stateFile, join(project, '.algolib', 'dev.json'));
+
+    const run = await algolib(
+      ['publish', pkg.packageFile, '--local', '--wait', '--json'],
+      {},
+      join(project, 'packages', 'face'),
+    );
 
     expect(run.code).toBe(0);
     expect(statusOf(run).state).toBe('REGISTERED');
-    expect(run.stderr).toContain('No local cloud state file at');
-    expect(run.stderr).toContain('starting a local cloud in this process for this command');
+  });
+
+  it('finds it from any folder through the per-user pointer, skipping a stale state file on the way', async () => {
+    const pkg = newPackage();
+    const elsewhere = mkdtempSync(join(dir, 'elsewhere-'));
+    mkdirSync(join(elsewhere, '.algolib'));
+    // Left by a crashed `dev`: nothing answers at its endpoint.
+    const stale = JSON.parse(readFileSync(stateFile, 'utf8'));
+    stale.oss.endpoint = `http://127.0.0.1:${await closedPort()}`;
+    writeFileSync(join(elsewhere, '.algolib', 'dev.json'), JSON.stringify(stale));
+    const xdg = mkdtempSync(join(dir, 'xdg-'));
+    mkdirSync(join(xdg, 'algolib'));
+    writeFileSync(join(xdg, 'algolib', 'dev.json'), JSON.stringify({ stateFile }));
+
+    const run = await algolib(
+      ['publish', pkg.packageFile, '--local', '--wait', '--json'],
+      { XDG_STATE_HOME: xdg },
+      elsewhere,
+    );
+
+    expect(run.code).toBe(0);
+    expect(statusOf(run).state).toBe('REGISTERED');
+  });
+
+  it('refuses a package that is not gzip before uploading anything (exit 1)', async () => {
+    const pkg = newPackage({ bytes: Buffer.from('just some text, not an archive\n') });
+
+    const run = await algolib(['publish', pkg.packageFile, ...local(), '--wait']);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `invalid ${pkg.packageFile}: it is not gzip: a .tar.gz starts with the bytes 1f 8b, this one with 6a 75 ("ju": text?); nothing was uploaded`,
+    );
+    await expect(client.head(pkg.packageKey)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('warns when the file name and the manifest disagree, and publishes as the manifest says', async () => {
+    const pkg = newPackage();
+    const weird = join(dir, 'weird-9.9.9.tar.gz');
+    copyFileSync(pkg.packageFile, weird);
+    copyFileSync(pkg.manifestFile, join(dir, 'weird-9.9.9.manifest.json'));
+
+    const run = await algolib(['publish', weird, ...local(), '--wait', '--json']);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      `warning: the file name says weird-9.9.9, the manifest ${pkg.name}@1.0.0: publishing as ${pkg.name}@1.0.0`,
+    );
+    expect(statusOf(run).package.key).toBe(`library/${pkg.name}/weird-9.9.9.tar.gz`);
+  });
+
+  it('prints hints in the form the user invoked: `npx algolib` under npx, `node <file>` when run as a file', async () => {
+    const pkg = newPackage();
+    const other = newPackage();
+
+    const npx = await algolib(['publish', pkg.packageFile, ...local()], { npm_command: 'exec' });
+    const node = await algolib(['publish', other.packageFile, ...local()]);
+    const help = await algolib(['status', '--help'], { npm_command: 'exec' });
+
+    expect(npx.stdout).toContain(
+      `(read it with \`npx algolib status ${pkg.packageKey} --local --state-file ${stateFile}\`)`,
+    );
+    expect(node.stdout).toContain(`(read it with \`node bin/algolib.js status ${other.packageKey} --local`);
+    expect(help.stdout).toMatch(/^Usage: npx algolib status <package>/);
+    expect(help.stdout).toContain('  npx algolib status face-detector@1.0.0 --local');
+    await cloud.idle();
   });
 
   it('is a usage error (exit 2) to give an unknown flag or a bad --timeout', async () => {
     const unknown = await algolib(['publish', EXAMPLE_PACKAGE, '--local', '--bogus']);
     const timeout = await algolib(['publish', EXAMPLE_PACKAGE, '--local', '--wait', '--timeout', 'abc']);
 
-    expectOneLineError(unknown, /Unknown option '--bogus'.*algolib publish --help/);
+    expectOneLineError(unknown, /Unknown option '--bogus'.*algolib(\.js)? publish --help/);
     expectOneLineError(timeout, /Expected `--timeout` to be a positive number of seconds, got abc/);
   });
 });
@@ -441,6 +502,166 @@ describe('algolib status', () => {
   });
 });
 
+describe('algolib status: every way to name a package', () => {
+  let pkg: ReturnType<typeof newPackage>;
+  let registered: StatusDocument;
+
+  beforeAll(async () => {
+    pkg = newPackage();
+    registered = statusOf(await algolib(['publish', pkg.packageFile, ...local(), '--wait', '--json']));
+    await cloud.idle();
+  });
+
+  /** A library record as the function writes it (shared/library-record.ts), put straight into the bucket. */
+  const putRecord = async (record: LibraryRecord) => {
+    await client.put(`status/.libraries/${record.name}.json`, Buffer.from(JSON.stringify(record)));
+  };
+  const upload = (version: string, statusKey: string, at: string): LibraryUpload => ({
+    version,
+    packageKey: `library/x/x-${version}.tar.gz`,
+    statusKey,
+    state: 'REGISTERED',
+    change: 'created',
+    at,
+  });
+
+  it('takes the oss:// URL publish prints', async () => {
+    const run = await algolib(['status', `oss://${cloud.state.oss.bucket}/${pkg.packageKey}`, ...local(), '--json']);
+
+    expect(run.code).toBe(0);
+    expect(statusOf(run).algoLibId).toBe(registered.algoLibId);
+  });
+
+  it('refuses an oss:// URL of another bucket than --bucket (exit 2)', async () => {
+    expectOneLineError(
+      await algolib(['status', `oss://other-bucket/${pkg.packageKey}`, ...local(), '--bucket', 'algolib-local']),
+      /Expected one bucket, got other-bucket in .* and algolib-local from --bucket/,
+    );
+  });
+
+  it('takes the local file that was published: the key it went to', async () => {
+    const run = await algolib(['status', pkg.packageFile, ...local()]);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`${pkg.packageFile} was published as ${pkg.packageKey}`);
+    expect(run.stdout).toContain(`REGISTERED ${pkg.name}@1.0.0`);
+  });
+
+  it('takes name@version through the library record, and says what is missing (exit 1)', async () => {
+    const statusKey = `status/${pkg.packageKey.replace(/\.tar\.gz$/, '.json')}`;
+    await putRecord({
+      schemaVersion: 1,
+      name: pkg.name,
+      algoLibId: registered.algoLibId as string,
+      version: '1.0.0',
+      package: { bucket: cloud.state.oss.bucket, key: pkg.packageKey },
+      owner: { bucket: cloud.state.oss.bucket, folder: `library/${pkg.name}/` },
+      latest: upload('1.0.0', statusKey, registered.updatedAt),
+      history: [upload('1.0.0', statusKey, registered.updatedAt)],
+      updatedAt: registered.updatedAt,
+    });
+
+    const found = await algolib(['status', `${pkg.name}@1.0.0`, ...local(), '--json']);
+    const noVersion = await algolib(['status', `${pkg.name}@2.0.0`, ...local()]);
+    const noName = await algolib(['status', 'nobody-here@1.0.0', ...local()]);
+
+    expect(found.code).toBe(0);
+    expect(statusOf(found).algoLibId).toBe(registered.algoLibId);
+    expect(noVersion.code).toBe(1);
+    expect(noVersion.stderr).toBe(`error: No upload of ${pkg.name}@2.0.0: the versions uploaded are 1.0.0\n`);
+    expect(noName.code).toBe(1);
+    expect(noName.stderr).toMatch(
+      /^error: No library named nobody-here at oss:\/\/algolib-local\/status\/\.libraries\/nobody-here\.json/,
+    );
+  });
+
+  it('closes quietly when the reader stops early (`| head -1`): no EPIPE stack, exit 0', async () => {
+    const child = spawn(process.execPath, [CLI, 'status', pkg.packageKey, ...local()], {
+      env: baseEnv(),
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reader is gone before the CLI writes its first line.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((done) => child.once('close', done));
+
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('shows what an upload changed: "updated from <version>" with the previous package', async () => {
+    const key = `library/${pkg.name}/${pkg.name}-1.0.1.tar.gz`;
+    const document: StatusDocument = {
+      ...registered,
+      version: '1.0.1',
+      created: false,
+      change: 'updated',
+      previous: { version: '1.0.0', packageKey: pkg.packageKey },
+      package: { ...registered.package, key },
+    };
+    await client.put(`status/library/${pkg.name}/${pkg.name}-1.0.1.json`, Buffer.from(JSON.stringify(document)));
+
+    const run = await algolib(['status', key, ...local()]);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`change         updated from 1.0.0 (oss://algolib-local/${pkg.packageKey})`);
+  });
+});
+
+describe('algolib list', () => {
+  it('prints one row per library record, and the same as a JSON array with --json', async () => {
+    const statusPrefix = `list-${randomBytes(3).toString('hex')}/`;
+    const at = '2026-12-01T10:00:00.000Z';
+    const record = (name: string, version: string | undefined, state: LibraryUpload['state']): LibraryRecord => {
+      const latest: LibraryUpload = {
+        version: version ?? '0.1.0',
+        packageKey: `library/${name}/${name}-${version ?? '0.1.0'}.tar.gz`,
+        statusKey: `${statusPrefix}library/${name}/${name}-${version ?? '0.1.0'}.json`,
+        state,
+        at,
+      };
+      return {
+        schemaVersion: 1,
+        name,
+        ...(version ? { version, algoLibId: '7', package: { bucket: 'algolib-local', key: latest.packageKey } } : {}),
+        latest,
+        history: [latest],
+        updatedAt: at,
+      };
+    };
+    for (const library of [record('road-sign', '1.0.1', 'REGISTERED'), record('face', undefined, 'REJECTED')]) {
+      await client.put(`${statusPrefix}.libraries/${library.name}.json`, Buffer.from(JSON.stringify(library)));
+    }
+
+    const table = await algolib(['list', ...local(), '--status-prefix', statusPrefix]);
+    const json = await algolib(['list', ...local(), '--status-prefix', statusPrefix, '--json']);
+    const empty = await algolib(['list', ...local(), '--status-prefix', 'nothing-listed/', '--json']);
+
+    expect(table.code).toBe(0);
+    expect(table.stdout.trimEnd().split('\n')).toEqual([
+      'NAME       VERSION  ALGOLIBID  STATE       UPDATED               PACKAGE',
+      'face       -        -          REJECTED    2026-12-01 10:00:00Z  -',
+      'road-sign  1.0.1    7          REGISTERED  2026-12-01 10:00:00Z  library/road-sign/road-sign-1.0.1.tar.gz',
+    ]);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { name: 'face', version: null, algoLibId: null, packageKey: null, state: 'REJECTED', updatedAt: at },
+      {
+        name: 'road-sign',
+        version: '1.0.1',
+        algoLibId: '7',
+        packageKey: 'library/road-sign/road-sign-1.0.1.tar.gz',
+        state: 'REGISTERED',
+        updatedAt: at,
+      },
+    ]);
+    expect(JSON.parse(empty.stdout)).toEqual([]);
+  });
+});
+
 describe('algolib replay', () => {
   it('re-invokes the function through the FC API and ends REGISTERED', async () => {
     const pkg = newPackage();
@@ -488,8 +709,9 @@ describe('algolib dev', () => {
     child.kill('SIGINT');
     const code = await exited;
 
-    expect(stderr).toContain(
-      `algolib publish examples/face-detector-1.0.0.tar.gz --local --state-file ${devState} --wait`,
+    // Long commands are broken with a shell continuation to fit 80 columns; joined, they are the command.
+    expect(stderr.replaceAll(' \\\n     ', '')).toContain(
+      `algolib.js publish examples/face-detector-1.0.0.tar.gz --local --state-file ${devState} --wait`,
     );
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('No status at oss://algolib-local/status/library/none/none-1.0.0.json');
@@ -501,9 +723,16 @@ describe('algolib dev', () => {
 
 describe('algolib demo', () => {
   it('registers the example on its own local cloud and shows the verified webhook', async () => {
-    const run = await algolib(['demo']);
+    // As `npm start` runs it: npm sets npm_lifecycle_event, and in a clone `algolib` is reached through npx.
+    const run = await algolib(['demo'], { npm_lifecycle_event: 'start', npm_command: 'start' });
 
     expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "The demo's local cloud ran inside this command and is gone now, with its bucket and this status.",
+    );
+    expect(run.stdout).toContain('\n  npx algolib dev\n');
+    expect(run.stdout).toContain('  npx algolib status examples/face-detector-1.0.0.tar.gz --local\n');
+    expect(run.stdout).not.toContain('while `algolib dev` runs');
     expect(run.stdout).toMatch(/Registered face-detector@1\.0\.0 as AlgoLibId \d+\./);
     expect(run.stdout).toContain(
       'Status object: oss://algolib-local/status/library/face-detector/face-detector-1.0.0.json',
@@ -513,7 +742,7 @@ describe('algolib demo', () => {
 });
 
 describe('algolib --help', () => {
-  it.each(['validate', 'publish', 'status', 'replay', 'dev', 'demo'])(
+  it.each(['validate', 'publish', 'status', 'list', 'replay', 'dev', 'demo', 'deploy'])(
     'explains %s with an example',
     async (command) => {
       const run = await algolib([command, '--help']);
@@ -521,6 +750,16 @@ describe('algolib --help', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(new RegExp(`^Usage: algolib ${command}`));
       expect(run.stdout).toMatch(/Examples?:\n/);
+    },
+  );
+
+  it.each(['', 'validate', 'publish', 'status', 'list', 'replay', 'dev', 'demo', 'deploy'])(
+    'fits %s --help into 80 columns when not on a terminal',
+    async (command) => {
+      const run = await algolib([...(command ? [command] : []), '--help']);
+
+      const lines = run.stdout.split('\n');
+      expect(lines.filter((line) => line.length > 80)).toEqual([]);
     },
   );
 

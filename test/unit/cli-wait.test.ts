@@ -69,4 +69,29 @@ describe('waitForStatus', () => {
       ['REGISTERED', 250],
     ]);
   });
+
+  it('stops at once when its signal aborts (Ctrl-C) during a sleep, with the latest status seen', async () => {
+    const controller = new AbortController();
+    const clock = script([status('PENDING')]);
+    let reads = 0;
+
+    const result = await waitForStatus({
+      read: async () => {
+        reads += 1;
+        return clock.read();
+      },
+      isOurs: () => true,
+      timeoutMs: 60_000,
+      now: clock.now,
+      // A sleep that never ends on its own: only the abort (Ctrl-C while it sleeps) can end the wait.
+      sleep: () => {
+        controller.abort();
+        return new Promise(() => {});
+      },
+      signal: controller.signal,
+    });
+
+    expect(result).toEqual({ outcome: 'stopped', last: status('PENDING') });
+    expect(reads).toBe(1);
+  });
 });
