@@ -92,6 +92,7 @@ export const demo: Command = {
           json: false,
           multipartThreshold: DEFAULT_MULTIPART_THRESHOLD,
           partSize: DEFAULT_MULTIPART_THRESHOLD,
+          check: true,
         },
         plan,
         out,

@@ -27,6 +27,7 @@ import { checkManifest, readManifestFile } from './manifest-input.ts';
 import { createOutput, formatBytes, type Output } from './output.ts';
 import { fileNameMismatch, gzipProblem } from './package-checks.ts';
 import { digestPackageFile } from './package-digest.ts';
+import { checkRelease } from './release-check.ts';
 import { exitCodeOf, invalidManifestLines, outcomeLines } from './status-view.ts';
 import { openTarget, planTarget, type TargetPlan } from './target.ts';
 import { DEFAULT_TIMEOUT_SECONDS, waitForRegistration } from './wait.ts';
@@ -45,6 +46,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'part-size': { type: 'string' },
   'multipart-threshold': { type: 'string' },
+  'no-check': { type: 'boolean' },
 } as const;
 
 const usage = `Usage: algolib publish <file.tar.gz> [--manifest <file>] [--bucket b] [--prefix p] [--wait] [--timeout s] [--json] [--local]
@@ -59,6 +61,7 @@ Options:
   --wait                     Wait for the registration's answer (exit 0 REGISTERED, 1 REJECTED/CONFLICT/FAILED).
   --timeout <s>              Seconds to wait with --wait (default 300; exit 3 when it passes).
   --json                     Print only the final status document on stdout (human messages go to stderr).
+  --no-check                 Upload even when the library record says the function will refuse the release.
   --part-size <size>         Part size of multipart uploads (default 8MiB, at least 100KiB).
   --multipart-threshold <size>  Upload in parts above this size (default 8MiB).
 Target (cloud):
@@ -91,6 +94,8 @@ export type PublishRequest = {
   json: boolean;
   multipartThreshold: number;
   partSize: number;
+  /** Ask the library record first (the function's release decision) before uploading. */
+  check: boolean;
 };
 
 export type PublishKeys = { bucket: string; packageKey: string; manifestKey: string; statusKey: string };
@@ -119,6 +124,7 @@ export const publishRequestOf = (argv: string[]) => {
       DEFAULT_MULTIPART_THRESHOLD,
     ),
     partSize: parseSize('publish', 'part-size', values['part-size'], DEFAULT_MULTIPART_THRESHOLD, MIN_PART_SIZE),
+    check: !(values['no-check'] ?? false),
   };
   if (values.timeout !== undefined && !request.wait) {
     throw new UsageError('Expected `--timeout` only with --wait', 'publish');
@@ -200,6 +206,33 @@ export const publishPackage = async (
     };
 
     const statusCommand = hint(`status ${keys.packageKey} ${target.flags.join(' ')}`);
+    if (request.check) {
+      const release = await checkRelease(bucket, target.statusPrefix, manifest, keys.packageKey);
+      const subject = `${manifest.name}@${manifest.version}`;
+      if (release.verdict === 'unchanged') {
+        out.say(
+          `${out.colors.green('already registered, unchanged')} ${subject} (AlgoLibId ${release.algoLibId}); nothing was uploaded`,
+        );
+        if (request.json && release.status) out.json(release.status);
+        return { exitCode: 0, keys, status: release.status };
+      }
+      if (release.verdict === 'refused') {
+        out.say(`${out.colors.red('refused')} ${subject}: ${release.code}: ${release.message}; nothing was uploaded`);
+        if (request.json) {
+          out.json({
+            schemaVersion: 1,
+            state: 'CONFLICT',
+            name: manifest.name,
+            version: manifest.version,
+            package: { bucket: keys.bucket, key: keys.packageKey },
+            manifest: { key: keys.manifestKey },
+            errors: [{ code: release.code, message: release.message }],
+            updatedAt: new Date().toISOString(),
+          } satisfies StatusDocument);
+        }
+        return { exitCode: 1, keys, status: undefined };
+      }
+    }
     // Ctrl-C from here on is answered: an upload is aborted (no parts left billed), a wait ends with a word.
     const interrupt = catchInterrupt();
     try {

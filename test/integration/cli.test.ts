@@ -200,18 +200,68 @@ describe('algolib publish', () => {
     expect((await algolib(['publish', first.packageFile, ...local(), '--wait'])).code).toBe(0);
     const second = newPackage({ manifest: { name: first.name }, version: '2.0.0' });
 
-    const run = await algolib([
-      'publish',
-      second.packageFile,
-      ...local(),
-      '--prefix',
-      'library/team-b/',
-      '--wait',
-      '--json',
-    ]);
+    const args = ['publish', second.packageFile, ...local(), '--prefix', 'library/team-b/', '--wait', '--json'];
 
-    expect(run.code).toBe(1);
-    expect(statusOf(run)).toMatchObject({ state: 'CONFLICT', errors: [{ code: 'NAME_CONFLICT' }] });
+    const refused = await algolib(args);
+    const answered = await algolib([...args, '--no-check']);
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('nothing was uploaded');
+    expect(statusOf(refused)).toMatchObject({ state: 'CONFLICT', errors: [{ code: 'NAME_CONFLICT' }] });
+    expect(answered.code).toBe(1);
+    expect(statusOf(answered)).toMatchObject({ state: 'CONFLICT', errors: [{ code: 'NAME_CONFLICT' }] });
+  });
+
+  it('registers every release: created → updated → unchanged → VERSION_EXISTS → VERSION_DOWNGRADE', async () => {
+    const v1 = newPackage({ version: '1.0.0' });
+    const { name } = v1;
+    const v2 = newPackage({ manifest: { name, capacity: 40 }, version: '1.1.0' });
+    const publish = async (file: string, ...flags: string[]) => {
+      const run = await algolib(['publish', file, ...local(), '--wait', '--json', ...flags]);
+      return { code: run.code, status: statusOf(run), stderr: run.stderr };
+    };
+
+    const created = await publish(v1.packageFile);
+    const updated = await publish(v2.packageFile);
+    const unchanged = await publish(v2.packageFile);
+    writeFileSync(
+      v2.manifestFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(v2.manifestFile, 'utf8')), capacity: 41 }),
+    );
+    const exists = await publish(v2.packageFile);
+    const existsAnswered = await publish(v2.packageFile, '--no-check');
+    const older = newPackage({ manifest: { name }, version: '1.0.5' });
+    const downgrade = await publish(older.packageFile);
+    const downgradeAnswered = await publish(older.packageFile, '--no-check');
+
+    expect(created).toMatchObject({ code: 0, status: { state: 'REGISTERED', change: 'created', created: true } });
+    expect(updated).toMatchObject({
+      code: 0,
+      status: {
+        state: 'REGISTERED',
+        change: 'updated',
+        algoLibId: created.status.algoLibId,
+        previous: { version: '1.0.0', packageKey: v1.packageKey },
+      },
+    });
+    expect(unchanged).toMatchObject({ code: 0, status: { state: 'REGISTERED', algoLibId: created.status.algoLibId } });
+    expect(unchanged.stderr).toContain('already registered, unchanged');
+    // Refused before any byte was sent, with the function's own message; and the function's answer when sent anyway.
+    expect(exists).toMatchObject({ code: 1, status: { state: 'CONFLICT', errors: [{ code: 'VERSION_EXISTS' }] } });
+    expect(exists.stderr).toContain('nothing was uploaded');
+    expect(existsAnswered).toMatchObject({
+      code: 1,
+      status: { state: 'CONFLICT', errors: [{ code: 'VERSION_EXISTS', message: exists.status.errors[0]?.message }] },
+    });
+    expect(downgrade).toMatchObject({
+      code: 1,
+      status: { state: 'CONFLICT', errors: [{ code: 'VERSION_DOWNGRADE' }] },
+    });
+    expect(downgradeAnswered).toMatchObject({
+      code: 1,
+      status: { state: 'CONFLICT', errors: [{ code: 'VERSION_DOWNGRADE' }] },
+    });
+    expect(downgradeAnswered.status.errors[0]?.message).toContain('registered 1.1.0');
   });
 
   it('exits 1 before uploading anything when the manifest does not match the package', async () => {
@@ -558,6 +608,7 @@ describe('algolib status: every way to name a package', () => {
       owner: { bucket: cloud.state.oss.bucket, folder: `library/${pkg.name}/` },
       latest: upload('1.0.0', statusKey, registered.updatedAt),
       history: [upload('1.0.0', statusKey, registered.updatedAt)],
+      generation: 0,
       updatedAt: registered.updatedAt,
     });
 
@@ -630,6 +681,7 @@ describe('algolib list', () => {
         ...(version ? { version, algoLibId: '7', package: { bucket: 'algolib-local', key: latest.packageKey } } : {}),
         latest,
         history: [latest],
+        generation: 0,
         updatedAt: at,
       };
     };
