@@ -562,7 +562,23 @@ class Registration {
     ];
     if (remote && !remote.retryable && !remote.deployment)
       return this.answer({ ...described, state: 'REJECTED', errors });
-    const result = await this.answer({ ...described, state: 'FAILED', errors });
+    // FC runs a FAILED event again, and each run that fails too answers FAILED again: the webhook of that outcome (one
+    // id per upload and state) is sent once, not once per run.
+    const before = parseStatus(
+      await this.retry(
+        'status.read',
+        () => this.deps.statuses.getBytes(this.pair.statusKey, 256 * 1024),
+        this.invocation.budget.lastWrite,
+      ),
+    );
+    const again =
+      before?.state === 'FAILED' &&
+      before.package.etag === described.package.etag &&
+      before.manifest.etag === described.manifest.etag;
+    const result = await this.answer(
+      { ...described, state: 'FAILED', errors },
+      again ? before.notifications : undefined,
+    );
     throw new DeadlineError(
       `Registration of ${this.pair.packageKey} did not finish: ${errors[0]?.message}; FC will run this event again`,
       { cause: { error, result } },
@@ -622,7 +638,7 @@ class Registration {
    * The answer: the terminal status first (publishers waiting see it at once), then notifications and their record
    * in the status, then the library record. All of it inside the claim, so a duplicate delivery waits for it.
    */
-  private async answer(status: StatusDocument): Promise<RegisterOutcome> {
+  private async answer(status: StatusDocument, previous?: StatusDocument['notifications']): Promise<RegisterOutcome> {
     if (!isTerminal(status.state)) throw new Error(`Expected a terminal state, got ${status.state}`);
     await this.write(status);
     this.log.info('status.written', {
@@ -631,7 +647,7 @@ class Registration {
       change: status.change,
       codes: status.errors.map((error) => error.code),
     });
-    const notifications = await this.notify(status, undefined);
+    const notifications = await this.notify(status, previous);
     const final = notifications ? { ...status, notifications } : status;
     if (notifications) await this.write(final);
     await this.writeRecord(final, false);

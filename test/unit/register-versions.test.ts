@@ -338,6 +338,18 @@ describe('releases', () => {
   });
 
   describe('webhooks under the claim', () => {
+    it('sends the FAILED webhook of an upload once, however many runs fail', async () => {
+      const t = createTestDeps({ RETRY_MAX_ATTEMPTS: '1' });
+      const v1 = upload(t, '1.0.0');
+      t.registry.failNext(3, 'ServiceUnavailable');
+
+      for (const id of ['req-a', 'req-b', 'req-c'])
+        await expect(deliver(t, v1.manifestKey, id)).rejects.toBeInstanceOf(DeadlineError);
+
+      expect(t.notifier.sent.filter((status) => status.state === 'FAILED')).toHaveLength(1);
+      expect(await deliver(t, v1.manifestKey)).toMatchObject({ status: { state: 'REGISTERED' } });
+    });
+
     it('sends no duplicate while concurrent deliveries of one upload wait for its holder', async () => {
       const t = createTestDeps();
       const v1 = upload(t, '1.0.0');
