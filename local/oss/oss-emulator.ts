@@ -46,7 +46,14 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
-import { type Access, createCredentialRegistry, isAllowed, mayReadBucket, type OssCredential } from './credentials';
+import {
+  type Access,
+  createCredentialRegistry,
+  isAllowed,
+  mayCallBucketAction,
+  mayReadBucket,
+  type OssCredential,
+} from './credentials';
 import { OssError, ossErrors, renderError } from './errors';
 import { type OssObjectCreatedEvent, objectCreatedEvent } from './events';
 import { listingOperations } from './listing';
@@ -56,6 +63,7 @@ import type { Operation, OperationContext, OssResponse } from './operation';
 import { OPERATIONS, type OperationName, type OssRequest, parseRequest } from './request';
 import { authenticate } from './signature';
 import { openObjectStore } from './store';
+import { versioningOperations } from './versioning';
 
 export type { OssCredential } from './credentials';
 export type { OssObjectCreatedEvent } from './events';
@@ -85,6 +93,13 @@ export type OssEmulatorOptions = {
    */
   log?: (entry: Record<string, unknown>) => void;
   faults?: FaultPlan<OssFaultKind>;
+  /**
+   * Leave `x-oss-hash-crc64ecma` off objects made by CopyObject and parts made by UploadPartCopy (and so off an
+   * object completed from such a part), as OSS may: "Objects created by copy operations such as CopyObject and
+   * UploadPartCopy may not have a CRC-64 value" (https://help.aliyun.com/en/oss/user-guide/check-data-transmission-integrity-by-using-crc-64).
+   * Default false: copies keep the source's CRC-64.
+   */
+  omitCopyCrc64?: boolean;
 };
 
 export type OssEmulator = {
@@ -106,18 +121,25 @@ export type OssEmulator = {
 
 type EmulatedOperation = Exclude<OperationName, 'Unsupported'>;
 
-const ACCESS: Record<EmulatedOperation, Access> = {
+/** What an operation needs: access to its key (a listing: to its prefix), or a bucket-level permission. */
+const ACCESS: Record<EmulatedOperation, Access | 'bucket'> = {
   PutObject: 'write',
   GetObject: 'read',
   HeadObject: 'read',
+  GetObjectMeta: 'read',
   DeleteObject: 'write',
   CopyObject: 'write',
   ListObjects: 'read',
   ListObjectsV2: 'read',
   InitiateMultipartUpload: 'write',
   UploadPart: 'write',
+  UploadPartCopy: 'write',
   CompleteMultipartUpload: 'write',
   AbortMultipartUpload: 'write',
+  ListParts: 'write',
+  ListMultipartUploads: 'read',
+  PutBucketVersioning: 'bucket',
+  GetBucketVersioning: 'bucket',
 };
 
 const DEFAULT_ACCOUNT_ID = '1000000000000000';
@@ -145,6 +167,7 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
     ...objectOperations,
     ...listingOperations,
     ...createMultipartOperations(store),
+    ...versioningOperations,
   };
   const shutdown = new AbortController();
   let requests: Record<string, number> = {};
@@ -173,8 +196,17 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
         );
       }
     };
-    const listing = request.op === 'ListObjects' || request.op === 'ListObjectsV2';
-    authorize(bucket, ACCESS[request.op], listing ? (request.query.get('prefix') ?? '') : request.key);
+    const access = ACCESS[request.op];
+    if (access === 'bucket') {
+      if (!mayCallBucketAction(credential, bucket, request.op)) {
+        throw ossErrors.accessDenied(
+          `You have no right to access this resource: AccessKey ${credential.accessKeyId} may not call ${request.op} on bucket ${bucket}.`,
+        );
+      }
+    } else {
+      const listing = ['ListObjects', 'ListObjectsV2', 'ListMultipartUploads'].includes(request.op);
+      authorize(bucket, access, listing ? (request.query.get('prefix') ?? '') : request.key);
+    }
     const context: OperationContext = {
       request,
       bucket,
@@ -184,6 +216,7 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
       accountId,
       bucketExists: (name) => buckets.includes(name),
       authorize,
+      omitCopyCrc64: options.omitCopyCrc64 ?? false,
     };
     return { bucket, response: await operations[request.op](context) };
   };
