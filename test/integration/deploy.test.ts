@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import OSS from 'ali-oss';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deploy } from '../../cli/deploy.ts';
 import { CliError } from '../../cli/errors.ts';
@@ -315,6 +316,69 @@ describe('algolib deploy --check', () => {
     expect(result.code).toBe(0);
     expect(result.json).toMatchObject({ ok: true, findings: [] });
     expect(result.json.placeholders).toContain('BucketName');
+  });
+
+  it('says the bucket was not checked when it has no credentials to ask OSS with', async () => {
+    // Act
+    const result = await run(
+      ['--check', '--no-build', '--template', projectTemplate, '--parameter', 'BucketName=my-algolibs'],
+      {},
+    );
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('did not check that bucket my-algolibs has no versioning (no credentials)');
+  });
+});
+
+describe('algolib deploy --check --local: the status bucket', () => {
+  let cloud: LocalCloud;
+  let stateFile: string;
+  const check = () =>
+    run(['--check', '--local', '--state-file', stateFile, '--no-build', '--template', projectTemplate, '--json'], {});
+
+  beforeAll(async () => {
+    stateFile = join(work, 'versioned', 'dev.json');
+    cloud = await startLocalCloud({ stateFile, fc: { asyncRetryBaseMs: 20 } });
+  });
+
+  afterAll(async () => {
+    await cloud?.close();
+  });
+
+  it('checks out while versioning was never enabled, and refuses the bucket once it is Enabled or Suspended', async () => {
+    // Arrange
+    const { endpoint, region, bucket, accessKeyId, accessKeySecret } = cloud.state.oss;
+    const owner = new OSS({ endpoint, region, bucket, accessKeyId, accessKeySecret }) as unknown as {
+      putBucketVersioning(bucket: string, status: string): Promise<{ status: number }>;
+    };
+
+    // Act
+    const before = await check();
+    await owner.putBucketVersioning(bucket, 'Enabled');
+    const enabled = await check();
+    await owner.putBucketVersioning(bucket, 'Suspended');
+    const suspended = await check();
+
+    // Assert
+    expect(before.code).toBe(0);
+    expect(before.json).toMatchObject({ ok: true, findings: [] });
+    expect(enabled.code).toBe(1);
+    expect(enabled.json.findings).toEqual([
+      {
+        level: 'error',
+        rule: 'status-bucket',
+        path: 'Parameters.BucketName',
+        message: expect.stringMatching(
+          new RegExp(
+            `^Expected the status bucket ${bucket} never to have had versioning enabled, got Enabled: OSS ignores x-oss-forbid-overwrite`,
+          ),
+        ),
+      },
+    ]);
+    expect(enabled.stderr).toContain('does not check out: 1 error.');
+    expect(suspended.code).toBe(1);
+    expect(JSON.stringify(suspended.json.findings)).toContain('got Suspended');
   });
 });
 
