@@ -331,57 +331,6 @@ describe('algolib deploy --check', () => {
   });
 });
 
-describe('algolib deploy --check --local: the status bucket', () => {
-  let cloud: LocalCloud;
-  let stateFile: string;
-  const check = () =>
-    run(['--check', '--local', '--state-file', stateFile, '--no-build', '--template', projectTemplate, '--json'], {});
-
-  beforeAll(async () => {
-    stateFile = join(work, 'versioned', 'dev.json');
-    cloud = await startLocalCloud({ stateFile, fc: { asyncRetryBaseMs: 20 } });
-  });
-
-  afterAll(async () => {
-    await cloud?.close();
-  });
-
-  it('checks out while versioning was never enabled, and refuses the bucket once it is Enabled or Suspended', async () => {
-    // Arrange
-    const { endpoint, region, bucket, accessKeyId, accessKeySecret } = cloud.state.oss;
-    const owner = new OSS({ endpoint, region, bucket, accessKeyId, accessKeySecret }) as unknown as {
-      putBucketVersioning(bucket: string, status: string): Promise<{ status: number }>;
-    };
-
-    // Act
-    const before = await check();
-    await owner.putBucketVersioning(bucket, 'Enabled');
-    const enabled = await check();
-    await owner.putBucketVersioning(bucket, 'Suspended');
-    const suspended = await check();
-
-    // Assert
-    expect(before.code).toBe(0);
-    expect(before.json).toMatchObject({ ok: true, findings: [] });
-    expect(enabled.code).toBe(1);
-    expect(enabled.json.findings).toEqual([
-      {
-        level: 'error',
-        rule: 'status-bucket',
-        path: 'Parameters.BucketName',
-        message: expect.stringMatching(
-          new RegExp(
-            `^Expected the status bucket ${bucket} never to have had versioning enabled, got Enabled: OSS ignores x-oss-forbid-overwrite`,
-          ),
-        ),
-      },
-    ]);
-    expect(enabled.stderr).toContain('does not check out: 1 error.');
-    expect(suspended.code).toBe(1);
-    expect(JSON.stringify(suspended.json.findings)).toContain('got Suspended');
-  });
-});
-
 describe('algolib deploy --local', () => {
   let cloud: LocalCloud;
   let stateFile: string;
@@ -444,5 +393,43 @@ describe('algolib deploy --local', () => {
     // Assert
     expect(error).toBeInstanceOf(CliError);
     expect((error as Error).message).toMatch(/^No local cloud is running: there is no state file at .*none\.json/);
+  });
+
+  // Last: versioning, once enabled, cannot be turned off in this cloud.
+  it('--check checks out while the status bucket never had versioning, and refuses it once Enabled or Suspended', async () => {
+    // Arrange
+    const check = () =>
+      run(['--check', '--local', '--state-file', stateFile, '--no-build', '--template', projectTemplate, '--json'], {});
+    const { endpoint, region, bucket, accessKeyId, accessKeySecret } = cloud.state.oss;
+    const owner = new OSS({ endpoint, region, bucket, accessKeyId, accessKeySecret }) as unknown as {
+      putBucketVersioning(bucket: string, status: string): Promise<{ status: number }>;
+    };
+
+    // Act
+    const before = await check();
+    await owner.putBucketVersioning(bucket, 'Enabled');
+    const enabled = await check();
+    await owner.putBucketVersioning(bucket, 'Suspended');
+    const suspended = await check();
+
+    // Assert
+    expect(before.code).toBe(0);
+    expect(before.json).toMatchObject({ ok: true, findings: [] });
+    expect(enabled.code).toBe(1);
+    expect(enabled.json.findings).toEqual([
+      {
+        level: 'error',
+        rule: 'status-bucket',
+        path: 'Parameters.BucketName',
+        message: expect.stringMatching(
+          new RegExp(
+            `^Expected the status bucket ${bucket} never to have had versioning enabled, got Enabled: OSS ignores x-oss-forbid-overwrite`,
+          ),
+        ),
+      },
+    ]);
+    expect(enabled.stderr).toContain('does not check out: 1 error.');
+    expect(suspended.code).toBe(1);
+    expect(JSON.stringify(suspended.json.findings)).toContain('got Suspended');
   });
 });

@@ -5,12 +5,12 @@
  * faults of the deployment.
  */
 import { createHash } from 'node:crypto';
-import OSS from 'ali-oss';
 import { crc64 as referenceCrc64 } from 'crc64-ecma182.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OssEmulator, startOssEmulator } from '../../local/oss/oss-emulator.ts';
 import type { RemoteError } from '../../shared/errors.ts';
 import { type Credentials, createOssStore } from '../../shared/object-store.ts';
+import { aliOssClient } from '../fixtures/ali-oss-client.ts';
 
 const BUCKET = 'adapter-test';
 const VERSIONED = 'adapter-versioned';
@@ -22,8 +22,7 @@ beforeAll(async () => {
 });
 
 /** The bucket owner's own client, for what the function never does (copies, bucket configuration). */
-const ownerClient = (bucket: string) =>
-  new OSS({ endpoint: oss.endpoint, region: oss.region, bucket, ...OWNER, authorizationV4: true });
+const ownerClient = (bucket: string) => aliOssClient(oss, OWNER, { bucket, v4: true });
 
 afterAll(async () => {
   await oss?.close();

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { crc64 as referenceCrc64 } from 'crc64-ecma182.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import {
   type OssEmulatorOptions,
   startOssEmulator,
 } from '../../local/oss/oss-emulator.ts';
+import { aliOssClient, headersOf } from '../fixtures/ali-oss-client.ts';
 
 const BUCKET = 'apis-test';
 const OWNER: OssCredential = { accessKeyId: 'LTAI-owner', accessKeySecret: 'owner-secret' };
@@ -38,21 +39,9 @@ type UndeclaredApi = {
 };
 
 const client = (emulator: OssEmulator, credential: OssCredential = OWNER, v4 = false) =>
-  new OSS({
-    endpoint: emulator.endpoint,
-    region: emulator.region,
-    bucket: BUCKET,
-    accessKeyId: credential.accessKeyId,
-    accessKeySecret: credential.accessKeySecret,
-    authorizationV4: v4,
-    ...(credential.securityToken === undefined
-      ? {}
-      : { stsToken: credential.securityToken, refreshSTSTokenInterval: 300_000 }),
-  });
+  aliOssClient(emulator, credential, { bucket: BUCKET, v4 });
 
 const undeclared = (oss: OSS) => oss as unknown as UndeclaredApi;
-
-const headersOf = (result: { res: { headers: object } }) => result.res.headers as Record<string, string | undefined>;
 
 const started: OssEmulator[] = [];
 const dirs: string[] = [];

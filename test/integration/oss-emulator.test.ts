@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { crc64 as referenceCrc64 } from 'crc64-ecma182.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +14,7 @@ import {
   type OssObjectCreatedEvent,
   startOssEmulator,
 } from '../../local/oss/oss-emulator';
+import { aliOssClient, headersOf } from '../fixtures/ali-oss-client.ts';
 
 const BUCKET = 'algolib-packages';
 const OTHER_BUCKET = 'algolib-status';
@@ -32,22 +33,7 @@ const READER: OssCredential = {
 type Signing = 'V1' | 'V4';
 
 const client = (emulator: OssEmulator, credential: OssCredential, signing: Signing = 'V1', extra: object = {}) =>
-  new OSS({
-    endpoint: emulator.endpoint,
-    region: emulator.region,
-    bucket: BUCKET,
-    accessKeyId: credential.accessKeyId,
-    accessKeySecret: credential.accessKeySecret,
-    authorizationV4: signing === 'V4',
-    // An STS token without refreshSTSToken makes ali-oss print a warning unless an interval is given.
-    ...(credential.securityToken === undefined
-      ? {}
-      : { stsToken: credential.securityToken, refreshSTSTokenInterval: 300_000 }),
-    ...extra,
-  });
-
-/** ali-oss's typings give response headers as `object`. */
-const headersOf = (result: { res: { headers: object } }) => result.res.headers as Record<string, string | undefined>;
+  aliOssClient(emulator, credential, { bucket: BUCKET, v4: signing === 'V4', ...extra });
 
 /** @types/ali-oss insists on `uid` and `pid` in user metadata, which OSS does not need. */
 const withMeta = (meta: Record<string, string>) => ({ meta }) as unknown as OSS.PutObjectOptions;
