@@ -7,12 +7,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { checkStatusBucket } from '../deploy/check-bucket.ts';
 import { checkTemplate, type Finding } from '../deploy/check-template.ts';
 import { createFc2Client, createFcApi, FcApiError } from '../deploy/fc-api.ts';
 import { type Plan, willChange } from '../deploy/plan.ts';
 import { planLines, planSummary } from '../deploy/plan-text.ts';
 import { type DeployRequest, runDeploy } from '../deploy/run-deploy.ts';
 import type { LocalCloudState } from '../local/cloud.ts';
+import { createOssStore } from '../shared/object-store.ts';
 import { COMMON_OPTIONS, expectPositionals, type Parsed, parseCommandArgs } from './args.ts';
 import type { Command, Env } from './command.ts';
 import {
@@ -57,8 +59,9 @@ the plan (per resource create / update / unchanged, and the fields that change; 
 checksum) and applies it. A second run right after changes nothing. NoEcho parameters are never printed.
 
 Options:
-  --check                    Only check the template, offline (no credentials); exit 0 when it checks out, 1
-                             when not. Parameters without a value are checked with a stand-in.
+  --check                    Only check the template (offline) and, given credentials or --local, that the
+                             status bucket never had versioning enabled; exit 0 when it checks out, 1 when not.
+                             Parameters without a value are checked with a stand-in.
   --plan                     Print the plan and change nothing.
   --yes                      Also delete triggers that are no longer in the template (otherwise the plan lists
                              them as "would delete").
@@ -72,7 +75,8 @@ Target (cloud):
   --region <r>               FC region (default cn-shanghai); the bucket must be in it.
   --endpoint <url>           FC endpoint (default https://<account-id>.<region>.fc.aliyuncs.com).
   Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN (STS);
-  the RAM policy they need is deploy/ram/deployer-policy.json.
+  the RAM policy they need is deploy/ram/deployer-policy.json. --check reads the bucket's
+  versioning at https://<OssRegion>.aliyuncs.com.
 Target (local):
   --local                    The running local cloud of \`algolib dev\`, with the parameter values it uses
                              (--parameter still overrides them). The next invocation runs what was deployed.
@@ -80,7 +84,7 @@ Target (local):
   --debug                    Print stack traces of unexpected errors.
   -h, --help                 Show this help.
 
-Exit codes: 0 planned or applied (or the template checks out), 1 the template does not check out,
+Exit codes: 0 planned or applied (or the template checks out), 1 the template (or the bucket) does not check out,
 2 usage, configuration or a Function Compute error.
 
 Examples:
@@ -300,6 +304,57 @@ const checkStep = async (
   return checked;
 };
 
+/** Where the status bucket's versioning is read: the local cloud's OSS, or the region's public OSS endpoint. */
+type BucketAccess = {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string | undefined };
+};
+
+const bucketAccessOf = (
+  parameters: Record<string, string>,
+  localCloud: { state: LocalCloudState } | undefined,
+  env: Env,
+): BucketAccess | undefined => {
+  if (localCloud) {
+    const { endpoint, region, accessKeyId, accessKeySecret } = localCloud.state.oss;
+    return { endpoint, region, credentials: { accessKeyId, accessKeySecret } };
+  }
+  if (!env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim() || !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET?.trim()) return undefined;
+  const region = parameters.OssRegion ?? 'oss-cn-shanghai';
+  return { endpoint: `https://${region}.aliyuncs.com`, region, credentials: credentialsFromEnv(env) };
+};
+
+/**
+ * Checks that the status bucket (BucketName) never had versioning enabled, when there is a way to ask OSS: the
+ * local cloud, or credentials. Its findings are printed like the template's.
+ */
+const bucketStep = async (
+  parameters: Record<string, string>,
+  placeholders: string[],
+  access: BucketAccess | undefined,
+  out: Output,
+): Promise<Finding[]> => {
+  const bucket = parameters.BucketName;
+  if (bucket === undefined || placeholders.includes('BucketName')) return [];
+  if (access === undefined) {
+    out.note(
+      `did not check that bucket ${bucket} has no versioning (no credentials): set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or use --local`,
+    );
+    return [];
+  }
+  const store = createOssStore({
+    endpoint: access.endpoint,
+    region: access.region,
+    bucket,
+    timeoutMs: 10_000,
+    credentials: () => access.credentials,
+  });
+  const findings = await checkStatusBucket(bucket, () => store.versioning());
+  for (const finding of findings) out.say(findingLine(finding));
+  return findings;
+};
+
 const verdict = (templatePath: string, findings: Finding[]): string => {
   const errors = findings.filter((finding) => finding.level === 'error').length;
   const warnings = findings.length - errors;
@@ -344,7 +399,14 @@ export const deploy: Command = {
     const parameters = { ...localCloud?.parameters, ...fileParameters, ...flagParameters };
 
     if (!values['no-build']) await build(templatePath, out);
-    const { findings, placeholders } = await checkStep(templatePath, parameters, target, out);
+    const checked = await checkStep(templatePath, parameters, target, out);
+    const { placeholders } = checked;
+    const findings = [...checked.findings];
+    // Only --check asks OSS: a plan reaches FC alone, and the function itself refuses a versioned status bucket.
+    if (values.check && checked.model && !findings.some((finding) => finding.level === 'error')) {
+      const access = bucketAccessOf(checked.model.parameters, localCloud, env);
+      findings.push(...(await bucketStep(checked.model.parameters, placeholders, access, out)));
+    }
     const ok = !findings.some((finding) => finding.level === 'error');
     if (!ok || !target) {
       out.say(verdict(templatePath, findings));

@@ -44,6 +44,7 @@ export type CheckRule =
   | 'trigger-bucket'
   | 'trigger-keys'
   | 'status-prefix'
+  | 'status-bucket'
   | 'async-config'
   | 'timeout-budget';
 

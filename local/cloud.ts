@@ -237,7 +237,13 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         const triplet = stsTriplet();
         oss.addCredential({
           ...triplet,
-          allow: { buckets: [LOCAL_BUCKET], read: [PACKAGE_PREFIX, STATUS_PREFIX], write: [STATUS_PREFIX] },
+          allow: {
+            buckets: [LOCAL_BUCKET],
+            read: [PACKAGE_PREFIX, STATUS_PREFIX],
+            write: [STATUS_PREFIX],
+            // The function asks whether its status bucket is versioned (x-oss-forbid-overwrite would not hold).
+            bucketActions: ['GetBucketVersioning'],
+          },
         });
         cityvisual.addCredential(triplet);
         return triplet;

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import OSS from 'ali-oss';
+import { updateCrc64 } from './crc64.ts';
 import { RemoteError } from './errors.ts';
 
 export type ObjectInfo = { size: number; etag: string; crc64: string | undefined };
@@ -13,13 +14,27 @@ export type ObjectBytes = { bytes: Uint8Array; size: number; etag: string };
 /** Per-call limits: a request never waits past the invocation's deadline. */
 export type CallLimits = { timeoutMs?: number };
 
+/** What one streamed read of an object tells: its size, SHA-256 (hex) and CRC-64/ECMA-182 (decimal, as OSS writes it). */
+export type ObjectDigest = { size: number; sha256: string; crc64: string };
+
+/** A bucket's versioning state; `undefined` when versioning was never enabled. */
+export type VersioningStatus = 'Enabled' | 'Suspended' | undefined;
+
 export type ObjectStore = {
   /** Size, ETag and CRC-64 from a HEAD; `undefined` when the object does not exist. */
   head(key: string, limits?: CallLimits): Promise<ObjectInfo | undefined>;
   /** The first `maxBytes + 1` bytes at most (so "too large" is detectable without reading more) and the full size. */
   getBytes(key: string, maxBytes: number, limits?: CallLimits): Promise<ObjectBytes | undefined>;
-  /** SHA-256 (hex) of the whole object, streamed; `undefined` when the object does not exist. */
-  sha256(key: string, limits?: CallLimits): Promise<{ sha256: string; size: number } | undefined>;
+  /**
+   * SHA-256 and CRC-64 of the whole object from one streamed read; `undefined` when the object does not exist. For
+   * objects whose HEAD has no CRC-64: copies may lack one (CopyObject, UploadPartCopy).
+   */
+  digest(key: string, limits?: CallLimits): Promise<ObjectDigest | undefined>;
+  /**
+   * The store's bucket's versioning (GetBucketVersioning). In a versioned bucket (Enabled or Suspended) OSS ignores
+   * `x-oss-forbid-overwrite`, so `putIfAbsent` would overwrite.
+   */
+  versioning(limits?: CallLimits): Promise<VersioningStatus>;
   /** Writes only if nothing is at `key` (`x-oss-forbid-overwrite`); `false` when something already was. */
   putIfAbsent(key: string, body: string, limits?: CallLimits): Promise<boolean>;
   put(key: string, body: string, limits?: CallLimits): Promise<void>;
@@ -39,7 +54,8 @@ export const boundedBy = (store: ObjectStore, remainingMs: () => number, capMs: 
   return {
     head: (key) => store.head(key, now()),
     getBytes: (key, maxBytes) => store.getBytes(key, maxBytes, now()),
-    sha256: (key) => store.sha256(key, now()),
+    digest: (key) => store.digest(key, now()),
+    versioning: () => store.versioning(now()),
     putIfAbsent: (key, body) => store.putIfAbsent(key, body, now()),
     put: (key, body) => store.put(key, body, now()),
   };
@@ -66,19 +82,68 @@ const RETRYABLE_OSS_CODES = new Set([
   'InternalError',
 ]);
 
-/** Wraps an ali-oss error; network errors (status -1/-2), timeouts and 5xx are retryable. */
+/**
+ * Codes by which OSS refuses the caller's credentials rather than its request; they come with 403, and any other 403
+ * (AccessDenied and its kind) is a permission refusal as well. Source: "How to troubleshoot 403 status codes",
+ * https://www.alibabacloud.com/help/en/oss/how-to-troubleshoot-403-status-code-when-you-access-oss, and the error
+ * center's 0002-* entries (e.g. https://help.aliyun.com/en/oss/user-guide/0002-00000008).
+ */
+const CREDENTIAL_OSS_CODES = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidSecurityToken',
+  'AccessKeyIdAndSecurityTokenNotMatch',
+  'SecurityTokenExpired',
+]);
+
+/** The RAM action an operation needs (https://www.alibabacloud.com/help/en/oss/user-guide/ram-policy-overview). */
+const RAM_ACTIONS: Record<string, string> = {
+  HeadObject: 'oss:GetObject',
+  GetObject: 'oss:GetObject',
+  PutObject: 'oss:PutObject',
+  GetBucketVersioning: 'oss:GetBucketVersioning',
+};
+
+const deploymentFix = (code: string, operation: string) =>
+  CREDENTIAL_OSS_CODES.has(code)
+    ? "the function's credentials were refused (check the service role FC runs it with)"
+    : `the function's role needs ${RAM_ACTIONS[operation] ?? `the permission for ${operation}`}`;
+
+/**
+ * Wraps an ali-oss error. Network errors (status -1/-2), timeouts, 429 and 5xx are retryable. A refusal of the
+ * caller (403, or a credential code) is a fault of the deployment, not of the package: `deployment: true`, not
+ * retryable at once, and a message that names the refused operation and the permission to grant (never a secret).
+ *
+ * @example
+ * ```ts
+ * toOssError({ status: 403, code: 'AccessDenied' }, 'PutObject', 'status/a.json').message;
+ * // "OSS PutObject status/a.json refused: AccessDenied (HTTP 403) — the function's role needs oss:PutObject"
+ * ```
+ */
 export const toOssError = (error: unknown, operation: string, key: string): RemoteError => {
   const e = (error ?? {}) as AliOssError;
   const code = e.code || e.name || 'UnknownError';
   const status = typeof e.status === 'number' ? e.status : undefined;
+  const detail = e.requestId ? `, request id ${e.requestId}` : '';
+  const httpStatus = status && status > 0 ? ` (HTTP ${status}${detail})` : detail ? ` (${detail.slice(2)})` : '';
+  if (status === 403 || CREDENTIAL_OSS_CODES.has(code)) {
+    return new RemoteError(
+      { service: 'oss', code, retryable: false, httpStatus: status, deployment: true },
+      `OSS ${operation} ${key} refused: ${code}${httpStatus} — ${deploymentFix(code, operation)}`,
+      { cause: error },
+    );
+  }
   const retryable =
     RETRYABLE_OSS_CODES.has(code) || status === undefined || status < 0 || status >= 500 || status === 429;
-  const detail = e.requestId ? ` (request id ${e.requestId})` : '';
   return new RemoteError(
     { service: 'oss', code, retryable, httpStatus: status },
-    `OSS ${operation} ${key} failed: ${code}${status && status > 0 ? ` (HTTP ${status})` : ''}${detail}`,
+    `OSS ${operation} ${key} failed: ${code}${httpStatus}`,
     { cause: error },
   );
+};
+
+type VersioningClient = {
+  getBucketVersioning(bucket: string, options: { timeout?: number }): Promise<{ versionStatus?: string }>;
 };
 
 const isNotFound = (error: unknown) => (error as AliOssError)?.status === 404;
@@ -150,6 +215,27 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
     }
   };
 
+  /** One GET of the whole object, hashed with SHA-256 and CRC-64 as it streams by. */
+  const streamDigest = (key: string, limits: CallLimits | undefined) =>
+    call('GetObject', key, async (): Promise<ObjectDigest | undefined> => {
+      let result: Awaited<ReturnType<typeof client.getStream>>;
+      try {
+        result = await client.getStream(key, timeoutOf(limits));
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+      const hash = createHash('sha256');
+      let crc = 0n;
+      let size = 0;
+      for await (const chunk of result.stream as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        crc = updateCrc64(crc, chunk);
+        size += chunk.length;
+      }
+      return { size, sha256: hash.digest('hex'), crc64: crc.toString() };
+    });
+
   return {
     head: (key, limits) =>
       call('HeadObject', key, async () => {
@@ -183,22 +269,16 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
         }
       }),
 
-    sha256: (key, limits) =>
-      call('GetObject', key, async () => {
-        let result: Awaited<ReturnType<typeof client.getStream>>;
-        try {
-          result = await client.getStream(key, timeoutOf(limits));
-        } catch (error) {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }
-        const hash = createHash('sha256');
-        let size = 0;
-        for await (const chunk of result.stream as AsyncIterable<Buffer>) {
-          hash.update(chunk);
-          size += chunk.length;
-        }
-        return { sha256: hash.digest('hex'), size };
+    digest: (key, limits) => streamDigest(key, limits),
+
+    versioning: (limits) =>
+      call('GetBucketVersioning', options.bucket, async () => {
+        // ali-oss 6.23 lib/common/bucket/getBucketVersioning.js; @types/ali-oss does not declare it.
+        const { versionStatus } = await (client as unknown as VersioningClient).getBucketVersioning(
+          options.bucket,
+          timeoutOf(limits),
+        );
+        return versionStatus === 'Enabled' || versionStatus === 'Suspended' ? versionStatus : undefined;
       }),
 
     putIfAbsent: (key, body, limits) =>

@@ -60,6 +60,26 @@ export const invocationOf = (
   now: () => number,
 ): Invocation => ({ requestId, budget: budgetOf(hardDeadline, config.deadlineReserveMs, now) });
 
+/** How long an unversioned answer is trusted before the bucket is asked again (versioning can be turned on). */
+const VERSIONING_TRUSTED_MS = 5 * 60_000;
+const versioningSeen = new WeakMap<ObjectStore, number>();
+
+/**
+ * The status bucket's versioning, asked at most once per instance every few minutes while it is unversioned (the
+ * answer is per bucket, not per event); a versioned answer is never cached, so fixing the bucket takes effect at once.
+ */
+const statusBucketVersioning = async (
+  store: ObjectStore,
+  ask: () => Promise<'Enabled' | 'Suspended' | undefined>,
+  now: () => number,
+) => {
+  const seen = versioningSeen.get(store);
+  if (seen !== undefined && now() - seen < VERSIONING_TRUSTED_MS) return undefined;
+  const versioning = await ask();
+  if (versioning === undefined) versioningSeen.set(store, now());
+  return versioning;
+};
+
 export type RegisterOutcome =
   | { outcome: 'ignored'; reason: string }
   | { outcome: 'written' | 'unchanged'; status: StatusDocument };
@@ -116,6 +136,7 @@ export const registerObject = async (
   const remainingMs = () => budget.lastWrite.remaining();
   const bounded = {
     ...deps,
+    rawStatuses: deps.statuses,
     packages: boundedBy(deps.packages, remainingMs, config.ossTimeoutMs),
     statuses: boundedBy(deps.statuses, remainingMs, config.ossTimeoutMs),
     log: deps.log.child({ key: event.key }),
@@ -194,7 +215,7 @@ const parseStatus = (object: ObjectBytes | undefined): StatusDocument | undefine
 /** One event's registration; a class only to keep the shared context out of every signature. */
 class Registration {
   public constructor(
-    private readonly deps: RegisterDeps & { log: Logger },
+    private readonly deps: RegisterDeps & { log: Logger; rawStatuses?: ObjectStore },
     private readonly pair: Pair,
     private readonly invocation: Invocation,
     /** When OSS says the object was written: tells a re-upload of identical bytes from a duplicate delivery. */
@@ -248,8 +269,9 @@ class Registration {
       manifestEtag: manifestObject.etag,
     };
     const verified = await verifyUpload(manifestObject, packageInfo, () =>
-      this.retry('package.digest', () => packages.sha256(packageKey)),
+      this.retry('package.digest', () => packages.digest(packageKey)),
     );
+    await this.refuseVersionedStatusBucket(identity);
     if (!verified.ok) {
       this.log.info('pair.rejected', { outcome: 'rejected', codes: verified.errors.map((error) => error.code) });
       const { manifest } = verified;
@@ -293,6 +315,28 @@ class Registration {
     return this.underClaim(manifest.name, upload, hint, (context, record) =>
       this.decideAndRegister(release, context, record),
     );
+  }
+
+  /**
+   * OSS ignores `x-oss-forbid-overwrite` in a bucket whose versioning is Enabled or Suspended (PutObject reference),
+   * so a claim there would always "succeed": refuse to claim, as a deployment fault (FAILED, FC retries).
+   */
+  private async refuseVersionedStatusBucket(identity: Identity) {
+    const versioning = await statusBucketVersioning(
+      this.deps.rawStatuses ?? this.deps.statuses,
+      () => this.retry('status-bucket.versioning', () => this.deps.statuses.versioning()),
+      this.deps.now,
+    );
+    if (versioning === undefined) return;
+    const bucket = this.deps.config.statusBucket;
+    const message = `Expected the status bucket ${bucket} to be unversioned: its versioning is ${versioning}, and OSS ignores x-oss-forbid-overwrite there, so name claims cannot hold; use a bucket that never had versioning (STATUS_BUCKET)`;
+    this.log.error('status-bucket.versioned', { outcome: 'failed', bucket, versioning });
+    await this.write({
+      ...this.base(identity),
+      state: 'FAILED',
+      errors: [{ code: 'STATUS_BUCKET_VERSIONED', message }],
+    });
+    throw new DeadlineError(`${message}; FC will run this event again`);
   }
 
   private base(identity: Identity): Described {

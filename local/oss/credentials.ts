@@ -5,8 +5,12 @@ export type OssCredential = {
   accessKeySecret: string;
   /** STS triplet when set: requests must then carry this exact `x-oss-security-token`. */
   securityToken?: string;
-  /** What this key may do; default: everything on every bucket. Keys are matched by prefix; '' = all keys. */
-  allow?: { buckets?: string[]; read?: string[]; write?: string[] };
+  /**
+   * What this key may do; default: everything on every bucket. Keys are matched by prefix; '' = all keys.
+   * `bucketActions` lists the bucket-level operations allowed (e.g. `GetBucketVersioning`, as RAM's
+   * `oss:GetBucketVersioning` on the bucket); with `allow` given and no list, none is.
+   */
+  allow?: { buckets?: string[]; read?: string[]; write?: string[]; bucketActions?: string[] };
 };
 
 export type Access = 'read' | 'write';
@@ -39,3 +43,8 @@ export const mayReadBucket = (credential: OssCredential, bucket: string) =>
  */
 export const isAllowed = (credential: OssCredential, bucket: string, access: Access, key: string) =>
   mayUseBucket(credential, bucket) && (credential.allow?.[access] ?? ['']).some((prefix) => key.startsWith(prefix));
+
+/** May `credential` call the bucket-level operation `action` (`GetBucketVersioning`, …) on `bucket`? */
+export const mayCallBucketAction = (credential: OssCredential, bucket: string, action: string) =>
+  mayUseBucket(credential, bucket) &&
+  (credential.allow === undefined || (credential.allow.bucketActions ?? []).includes(action));

@@ -1,15 +1,22 @@
 /**
- * InitiateMultipartUpload, UploadPart, CompleteMultipartUpload and AbortMultipartUpload. Uploads in progress live in
- * memory and their parts as unreferenced blobs, so a restart forgets them (the store deletes the parts at start-up),
- * where real OSS would keep them until aborted or expired by a lifecycle rule.
+ * InitiateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts and
+ * ListMultipartUploads. Uploads in progress live in memory and their parts as unreferenced blobs, so a restart forgets
+ * them (the store deletes the parts at start-up), where real OSS would keep them until aborted or expired by a
+ * lifecycle rule.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream } from 'node:fs';
 import { crc64, updateCrc64 } from '../../shared/crc64';
 import { ossErrors } from './errors';
+import { listedParts, listedUploads } from './multipart-listing';
 import {
   checkContentMd5,
   commitObject,
+  copySourceOf,
+  crcHeader,
   forbidsOverwrite,
+  headerOf,
+  newVersionId,
   nowToTheSecond,
   type Operation,
   type OperationContext,
@@ -17,15 +24,26 @@ import {
   refuseOverwrite,
   storedHeadersOf,
   userMetaOf,
+  versionHeader,
 } from './operation';
 import type { ObjectStore, StoredObject } from './store';
 import { element, text, unescapeXml, xmlDocument } from './xml';
 
-type Part = { blob: string; size: number; md5: Buffer };
+export type Part = {
+  blob: string;
+  size: number;
+  md5: Buffer;
+  /** Absent for a part copied without one (UploadPartCopy with `omitCopyCrc64`). */
+  crc64: string | undefined;
+  lastModified: number;
+};
 
-type Upload = {
+export type Upload = {
+  uploadId: string;
   bucket: string;
   key: string;
+  /** When InitiateMultipartUpload ran, in milliseconds (ListMultipartUploads shows it and orders by it). */
+  initiated: number;
   headers: Record<string, string>;
   userMeta: Record<string, string>;
   parts: Map<number, Part>;
@@ -51,9 +69,11 @@ export const createMultipartOperations = (store: ObjectStore) => {
 
   const initiate: Operation = (context) => {
     const { request, bucket } = context;
-    refuseOverwrite(context, request.key, forbidsOverwrite(request.headers));
+    refuseOverwrite(context, request.key, forbidsOverwrite(context));
     const uploadId = randomBytes(16).toString('hex').toUpperCase();
     uploads.set(uploadId, {
+      uploadId,
+      initiated: Date.now(),
       bucket,
       key: request.key,
       headers: storedHeadersOf(request.headers),
@@ -82,7 +102,18 @@ export const createMultipartOperations = (store: ObjectStore) => {
       blob: await store.writeBlob(bucket, body),
       size: body.length,
       md5: createHash('md5').update(body).digest(),
+      crc64: crc64(body),
+      lastModified: nowToTheSecond(),
     };
+    await keepPart(bucket, uploadId, partNumber, part);
+    return {
+      status: 200,
+      headers: { ETag: quoted(hex(part.md5)), ...crcHeader(part.crc64) },
+    };
+  };
+
+  /** Adds a written part to its upload, replacing a part of the same number; discards it if the upload is gone. */
+  const keepPart = async (bucket: string, uploadId: string, partNumber: number, part: Part) => {
     const upload = uploads.get(uploadId);
     if (upload === undefined) {
       // Aborted or completed while this part was being written.
@@ -91,10 +122,48 @@ export const createMultipartOperations = (store: ObjectStore) => {
     }
     const replaced = upload.parts.get(partNumber);
     upload.parts.set(partNumber, part);
-    if (replaced !== undefined) await store.discardBlob(bucket, replaced.blob);
+    if (replaced !== undefined) await store.discardBlob(upload.bucket, replaced.blob);
+  };
+
+  /**
+   * UploadPartCopy (https://www.alibabacloud.com/help/en/oss/developer-reference/uploadpartcopy): a part copied from
+   * `x-oss-copy-source`, optionally the `x-oss-copy-source-range` of it; answers `<CopyPartResult>`.
+   */
+  const uploadPartCopy: Operation = async (context) => {
+    const { request, bucket } = context;
+    const { uploadId } = uploadOf(context);
+    const partNumber = partNumberOf(request.query.get('partNumber') ?? '');
+    const source = copySourceOf(headerOf(request.headers, 'x-oss-copy-source') ?? '');
+    if (!context.bucketExists(source.bucket)) throw ossErrors.noSuchBucket(source.bucket);
+    context.authorize(source.bucket, 'read', source.key);
+    const opened = store.open(source.bucket, source.key);
+    if (opened === undefined) throw ossErrors.noSuchKey(source.key);
+    const range = copyRangeOf(headerOf(request.headers, 'x-oss-copy-source-range'), opened.object.size);
+    const chunks: Buffer[] = [];
+    if (range.end >= range.start) {
+      for await (const chunk of createReadStream('', { fd: opened.fd, start: range.start, end: range.end }))
+        chunks.push(chunk as Buffer);
+    } else {
+      closeSync(opened.fd);
+    }
+    const bytes = Buffer.concat(chunks);
+    const part: Part = {
+      blob: await store.writeBlob(bucket, bytes),
+      size: bytes.length,
+      md5: createHash('md5').update(bytes).digest(),
+      crc64: context.omitCopyCrc64 ? undefined : crc64(bytes),
+      lastModified: nowToTheSecond(),
+    };
+    await keepPart(bucket, uploadId, partNumber, part);
     return {
       status: 200,
-      headers: { ETag: quoted(hex(part.md5)), 'x-oss-hash-crc64ecma': crc64(body) },
+      headers: { 'Content-Type': 'application/xml', ETag: quoted(hex(part.md5)), ...crcHeader(part.crc64) },
+      body: xmlDocument(
+        element('CopyPartResult', [
+          text('LastModified', new Date(part.lastModified).toISOString()),
+          text('ETag', quoted(hex(part.md5))),
+        ]),
+      ),
     };
   };
 
@@ -102,8 +171,9 @@ export const createMultipartOperations = (store: ObjectStore) => {
     const { request, bucket } = context;
     const { uploadId, upload } = uploadOf(context);
     const parts = chosenParts(upload, parseCompleteRequest(context.body.toString('utf8')));
-    const ifAbsent = forbidsOverwrite(request.headers);
+    const ifAbsent = forbidsOverwrite(context);
     refuseOverwrite(context, request.key, ifAbsent);
+    const versionId = newVersionId(context);
     // Taken out while the parts are joined, so that a concurrent Complete or Abort finds no upload.
     uploads.delete(uploadId);
     try {
@@ -119,17 +189,25 @@ export const createMultipartOperations = (store: ObjectStore) => {
         blob,
         size: parts.reduce((total, part) => total + part.size, 0),
         etag: multipartEtag(parts),
-        crc64: crc.toString(),
+        // "the CRC-64 value for the entire object is returned only if all of its parts have a CRC-64 value"
+        // (https://help.aliyun.com/en/oss/user-guide/check-data-transmission-integrity-by-using-crc-64)
+        ...(parts.every((part) => part.crc64 !== undefined) ? { crc64: crc.toString() } : {}),
         type: 'Multipart',
         headers: upload.headers,
         userMeta: upload.userMeta,
         lastModified: nowToTheSecond(),
+        ...(versionId === undefined ? {} : { versionId }),
       };
       const { previous } = await commitObject(context, object, ifAbsent);
       await discardParts(upload);
       return {
         status: 200,
-        headers: { 'Content-Type': 'application/xml', ETag: quoted(object.etag), 'x-oss-hash-crc64ecma': object.crc64 },
+        headers: {
+          'Content-Type': 'application/xml',
+          ETag: quoted(object.etag),
+          ...crcHeader(object.crc64),
+          ...versionHeader(object),
+        },
         body: xmlDocument(
           element('CompleteMultipartUploadResult', [
             text(
@@ -157,12 +235,42 @@ export const createMultipartOperations = (store: ObjectStore) => {
     return { status: 204 };
   };
 
+  const listParts: Operation = (context) => listedParts(context, uploadOf(context).upload);
+
+  const listMultipartUploads: Operation = (context) =>
+    listedUploads(
+      context,
+      [...uploads.values()].filter((upload) => upload.bucket === context.bucket),
+    );
+
   return {
     InitiateMultipartUpload: initiate,
     UploadPart: uploadPart,
+    UploadPartCopy: uploadPartCopy,
     CompleteMultipartUpload: complete,
     AbortMultipartUpload: abort,
+    ListParts: listParts,
+    ListMultipartUploads: listMultipartUploads,
   } satisfies Record<string, Operation>;
+};
+
+/**
+ * `x-oss-copy-source-range: bytes=first-last` (both inclusive, within the source); absent: the whole source.
+ * Anything else is refused with InvalidArgument rather than guessed.
+ */
+const copyRangeOf = (value: string | undefined, size: number) => {
+  if (value === undefined) return { start: 0, end: size - 1 };
+  const match = /^bytes=(\d+)-(\d+)$/.exec(value.trim());
+  const start = Number(match?.[1]);
+  const end = Number(match?.[2]);
+  if (match === null || end < start || end >= size) {
+    throw ossErrors.invalidArgument(
+      `Expected x-oss-copy-source-range to be bytes=<first>-<last> within the ${size}-byte source, got "${value}".`,
+      'x-oss-copy-source-range',
+      value,
+    );
+  }
+  return { start, end };
 };
 
 const partNumberOf = (value: string) => {

@@ -1,4 +1,4 @@
-/** PutObject, GetObject, HeadObject, DeleteObject and CopyObject. */
+/** PutObject, GetObject, HeadObject, GetObjectMeta, DeleteObject and CopyObject. */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -7,8 +7,11 @@ import { ossErrors } from './errors';
 import {
   checkContentMd5,
   commitObject,
+  copySourceOf,
+  crcHeader,
   forbidsOverwrite,
   headerOf,
+  newVersionId,
   nowToTheSecond,
   type Operation,
   type OssResponse,
@@ -16,15 +19,17 @@ import {
   refuseOverwrite,
   storedHeadersOf,
   userMetaOf,
+  versionHeader,
 } from './operation';
 import type { StoredObject } from './store';
 import { element, text, xmlDocument } from './xml';
 
 const putObject: Operation = async (context) => {
   const { request, body, store, bucket } = context;
-  const ifAbsent = forbidsOverwrite(request.headers);
+  const ifAbsent = forbidsOverwrite(context);
   refuseOverwrite(context, request.key, ifAbsent);
   checkContentMd5(request.headers, body);
+  const versionId = newVersionId(context);
   const md5 = createHash('md5').update(body).digest();
   const object: StoredObject = {
     key: request.key,
@@ -36,11 +41,17 @@ const putObject: Operation = async (context) => {
     headers: storedHeadersOf(request.headers),
     userMeta: userMetaOf(request.headers),
     lastModified: nowToTheSecond(),
+    ...(versionId === undefined ? {} : { versionId }),
   };
   const { previous } = await commitObject(context, object, ifAbsent);
   return {
     status: 200,
-    headers: { ETag: quoted(object.etag), 'x-oss-hash-crc64ecma': object.crc64, 'Content-MD5': md5.toString('base64') },
+    headers: {
+      ETag: quoted(object.etag),
+      ...crcHeader(object.crc64),
+      'Content-MD5': md5.toString('base64'),
+      ...versionHeader(object),
+    },
     created: { eventName: 'ObjectCreated:PutObject', object, previous },
   };
 };
@@ -53,7 +64,8 @@ const getObject: Operation = ({ request, store, bucket }) => {
   try {
     const notModified = checkPreconditions(request.headers, object);
     if (notModified) return notModified;
-    const range = rangeOf(headerOf(request.headers, 'range'), object.size);
+    const standard = headerOf(request.headers, 'x-oss-range-behavior') === 'standard';
+    const range = rangeOf(headerOf(request.headers, 'range'), object.size, standard);
     const headers = { ...objectHeaders(object), ...responseOverrides(request.query) };
     if (object.size === 0) return { status: 200, headers, body: Buffer.alloc(0) };
     streaming = true;
@@ -79,10 +91,39 @@ const headObject: Operation = ({ request, store, bucket }) => {
   );
 };
 
-/** OSS answers 204 whether or not the key existed. */
-const deleteObject: Operation = ({ request, store, bucket }) => {
+/**
+ * GetObjectMeta (`HEAD /<key>?objectMeta`): only the size, ETag, Last-Modified, CRC-64 and version id, as
+ * https://www.alibabacloud.com/help/en/oss/developer-reference/getobjectmeta lists them (no Content-Type, no user
+ * metadata; the CRC-64 per https://help.aliyun.com/en/oss/user-guide/check-data-transmission-integrity-by-using-crc-64).
+ */
+const getObjectMeta: Operation = ({ request, store, bucket }) => {
+  const object = store.get(bucket, request.key);
+  if (object === undefined) throw ossErrors.noSuchKey(request.key);
+  return {
+    status: 200,
+    headers: {
+      'Content-Length': String(object.size),
+      ETag: quoted(object.etag),
+      'Last-Modified': new Date(object.lastModified).toUTCString(),
+      ...crcHeader(object.crc64),
+      ...versionHeader(object),
+    },
+  };
+};
+
+/**
+ * OSS answers 204 whether or not the key existed. In a versioned bucket the current version is replaced by a delete
+ * marker (`x-oss-delete-marker: true` and the marker's version id); the emulator keeps no older versions, so the key
+ * is simply gone.
+ */
+const deleteObject: Operation = (context) => {
+  const { request, store, bucket } = context;
   store.delete(bucket, request.key);
-  return { status: 204 };
+  const markerId = newVersionId(context);
+  return {
+    status: 204,
+    headers: markerId === undefined ? {} : { 'x-oss-delete-marker': 'true', 'x-oss-version-id': markerId },
+  };
 };
 
 const copyObject: Operation = async (context) => {
@@ -90,23 +131,34 @@ const copyObject: Operation = async (context) => {
   const source = copySourceOf(headerOf(request.headers, 'x-oss-copy-source') ?? '');
   if (!context.bucketExists(source.bucket)) throw ossErrors.noSuchBucket(source.bucket);
   context.authorize(source.bucket, 'read', source.key);
-  const ifAbsent = forbidsOverwrite(request.headers);
+  const ifAbsent = forbidsOverwrite(context);
   refuseOverwrite(context, request.key, ifAbsent);
+  const versionId = newVersionId(context);
   const replaceMetadata = metadataDirectiveOf(request.headers) === 'REPLACE';
   const opened = store.open(source.bucket, source.key);
   if (opened === undefined) throw ossErrors.noSuchKey(source.key);
+  const { crc64: sourceCrc64, versionId: _sourceVersion, ...copied } = opened.object;
   const object: StoredObject = {
-    ...opened.object,
+    ...copied,
     key: request.key,
     blob: await store.writeBlob(bucket, createReadStream('', { fd: opened.fd })),
     headers: replaceMetadata ? storedHeadersOf(request.headers) : opened.object.headers,
     userMeta: replaceMetadata ? userMetaOf(request.headers) : opened.object.userMeta,
     lastModified: nowToTheSecond(),
+    // "Objects created by copy operations such as CopyObject and UploadPartCopy may not have a CRC-64 value"
+    // (https://help.aliyun.com/en/oss/user-guide/check-data-transmission-integrity-by-using-crc-64): either, by option.
+    ...(context.omitCopyCrc64 || sourceCrc64 === undefined ? {} : { crc64: sourceCrc64 }),
+    ...(versionId === undefined ? {} : { versionId }),
   };
   const { previous } = await commitObject(context, object, ifAbsent);
   return {
     status: 200,
-    headers: { 'Content-Type': 'application/xml', ETag: quoted(object.etag), 'x-oss-hash-crc64ecma': object.crc64 },
+    headers: {
+      'Content-Type': 'application/xml',
+      ETag: quoted(object.etag),
+      ...crcHeader(object.crc64),
+      ...versionHeader(object),
+    },
     body: xmlDocument(
       element('CopyObjectResult', [
         text('ETag', quoted(object.etag)),
@@ -121,6 +173,7 @@ export const objectOperations = {
   PutObject: putObject,
   GetObject: getObject,
   HeadObject: headObject,
+  GetObjectMeta: getObjectMeta,
   DeleteObject: deleteObject,
   CopyObject: copyObject,
 } satisfies Record<string, Operation>;
@@ -133,7 +186,8 @@ const objectHeaders = (object: StoredObject): Record<string, string> => ({
   'Accept-Ranges': 'bytes',
   'x-oss-object-type': object.type,
   'x-oss-storage-class': 'Standard',
-  'x-oss-hash-crc64ecma': object.crc64,
+  ...crcHeader(object.crc64),
+  ...versionHeader(object),
   // Only a simple upload's ETag is its MD5.
   ...(object.type === 'Normal' ? { 'Content-MD5': Buffer.from(object.etag, 'hex').toString('base64') } : {}),
 });
@@ -173,43 +227,31 @@ const etagMatches = (condition: string, etag: string) =>
     .some((candidate) => candidate === '*' || candidate.toUpperCase() === etag);
 
 /**
- * One `bytes=first-last`, `bytes=first-` or `bytes=-suffix` range, clamped to the object. Like OSS, a Range that does
- * not parse (or names several ranges) is ignored and the whole object is sent; one starting past the end is a 416.
+ * One `bytes=first-last`, `bytes=first-` or `bytes=-suffix` range, as OSS reads it
+ * (https://help.aliyun.com/en/oss/how-to-obtain-oss-resources-by-segmenting-http-range-requests and the range
+ * download pages of the SDK guides): by default a Range that does not parse, names several ranges, or reaches past
+ * the object (its end included: `bytes=0-1000` of 1,000 bytes) is ignored and the whole object is sent with 200.
+ * With `x-oss-range-behavior: standard` an end past the object is clamped (206) and a start past it is 416
+ * InvalidRange.
  */
-const rangeOf = (value: string | undefined, size: number) => {
+const rangeOf = (value: string | undefined, size: number, standard: boolean) => {
   const match = /^bytes=(\d*)-(\d*)$/.exec(value?.trim() ?? '');
   if (match === null) return undefined;
   const [first = '', last = ''] = match.slice(1);
   if (first === '') {
     const suffix = Number(last);
-    return last === '' || suffix === 0 || size === 0 ? undefined : { start: Math.max(0, size - suffix), end: size - 1 };
+    if (last === '' || suffix === 0 || size === 0) return undefined;
+    if (suffix > size && !standard) return undefined;
+    return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(first);
   if (last !== '' && Number(last) < start) return undefined;
-  if (start >= size) throw ossErrors.invalidRange();
+  if (start >= size) {
+    if (standard) throw ossErrors.invalidRange();
+    return undefined;
+  }
+  if (last !== '' && Number(last) >= size && !standard) return undefined;
   return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
-};
-
-/** `x-oss-copy-source: /<bucket>/<url-encoded key>` as ali-oss sends it. */
-const copySourceOf = (value: string) => {
-  const match = /^\/?([^/]+)\/(.+)$/.exec(value);
-  if (match === null || value.includes('?')) {
-    throw ossErrors.invalidArgument(
-      `Expected x-oss-copy-source to be /<bucket>/<url-encoded key> (versions are not emulated), got "${value}".`,
-      'x-oss-copy-source',
-      value,
-    );
-  }
-  const [bucket = '', encodedKey = ''] = match.slice(1);
-  try {
-    return { bucket, key: decodeURIComponent(encodedKey) };
-  } catch {
-    throw ossErrors.invalidArgument(
-      `Expected a URL-encoded key in x-oss-copy-source, got "${value}".`,
-      'x-oss-copy-source',
-      value,
-    );
-  }
 };
 
 const metadataDirectiveOf = (headers: IncomingHttpHeaders) => {

@@ -2,7 +2,7 @@
  * What every operation handler shares: the context it runs in, the response it returns, and the header rules of
  * object writes (Content-MD5, x-oss-forbid-overwrite, stored headers and user metadata).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Access } from './credentials';
 import { ossErrors } from './errors';
@@ -22,6 +22,8 @@ export type OperationContext = {
   bucketExists(bucket: string): boolean;
   /** Throws AccessDenied unless the request's credential may `access` `key` in `bucket`. */
   authorize(bucket: string, access: Access, key: string): void;
+  /** Leave `x-oss-hash-crc64ecma` off objects made by CopyObject and parts made by UploadPartCopy. */
+  omitCopyCrc64: boolean;
 };
 
 /** A body from a blob descriptor is streamed (`end` inclusive) and counted in `bytesServed`. */
@@ -42,11 +44,17 @@ export const headerOf = (headers: IncomingHttpHeaders, name: string) => {
   return Array.isArray(value) ? value.join(',') : value;
 };
 
-/** `x-oss-forbid-overwrite`: absent or `false` overwrites, `true` refuses to; OSS rejects any other value. */
-export const forbidsOverwrite = (headers: IncomingHttpHeaders) => {
-  const value = headerOf(headers, 'x-oss-forbid-overwrite');
+/**
+ * `x-oss-forbid-overwrite`: absent or `false` overwrites, `true` refuses to; OSS rejects any other value. The PutObject
+ * reference (https://www.alibabacloud.com/help/en/oss/developer-reference/putobject, also the doc comment of
+ * `ForbidOverwrite` in the official Go SDK v2): "When versioning is enabled or suspended for the bucket to which you
+ * want to upload the object, the x-oss-forbid-overwrite header does not take effect", so a versioned bucket
+ * overwrites whatever the header says (its value is still checked).
+ */
+export const forbidsOverwrite = (context: Pick<OperationContext, 'request' | 'store' | 'bucket'>) => {
+  const value = headerOf(context.request.headers, 'x-oss-forbid-overwrite');
   if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
+  if (value === 'true') return context.store.versioning(context.bucket) === undefined;
   throw ossErrors.invalidArgument(
     `Expected x-oss-forbid-overwrite to be true or false, got "${value}".`,
     'x-oss-forbid-overwrite',
@@ -54,6 +62,25 @@ export const forbidsOverwrite = (headers: IncomingHttpHeaders) => {
     '0017-00000279',
   );
 };
+
+/**
+ * The version id a write gets: a fresh one while versioning is Enabled, `null` while Suspended (the "null version"
+ * of https://www.alibabacloud.com/help/en/oss/user-guide/manage-objects-in-a-versioning-suspended-bucket), none in a
+ * bucket that never had versioning.
+ */
+export const newVersionId = (context: Pick<OperationContext, 'store' | 'bucket'>): string | undefined => {
+  const status = context.store.versioning(context.bucket);
+  if (status === undefined) return undefined;
+  return status === 'Suspended' ? 'null' : `CAEQ${randomBytes(24).toString('base64url')}`;
+};
+
+/** `x-oss-version-id` for an object of a versioned bucket, nothing otherwise. */
+export const versionHeader = (object: Pick<StoredObject, 'versionId'>): Record<string, string> =>
+  object.versionId === undefined ? {} : { 'x-oss-version-id': object.versionId };
+
+/** `x-oss-hash-crc64ecma` when the object has one (copies may not). */
+export const crcHeader = (crc64: string | undefined): Record<string, string> =>
+  crc64 === undefined ? {} : { 'x-oss-hash-crc64ecma': crc64 };
 
 export const checkContentMd5 = (headers: IncomingHttpHeaders, body: Buffer) => {
   const contentMd5 = headerOf(headers, 'content-md5');
@@ -109,4 +136,26 @@ export const commitObject = async (
 /** Fails fast, before a body is stored, when the key is taken and overwriting is forbidden; commit checks again. */
 export const refuseOverwrite = (context: OperationContext, key: string, ifAbsent: boolean) => {
   if (ifAbsent && context.store.get(context.bucket, key) !== undefined) throw ossErrors.fileAlreadyExists(key);
+};
+
+/** `x-oss-copy-source: /<bucket>/<url-encoded key>` as ali-oss sends it. */
+export const copySourceOf = (value: string) => {
+  const match = /^\/?([^/]+)\/(.+)$/.exec(value);
+  if (match === null || value.includes('?')) {
+    throw ossErrors.invalidArgument(
+      `Expected x-oss-copy-source to be /<bucket>/<url-encoded key> (versions are not emulated), got "${value}".`,
+      'x-oss-copy-source',
+      value,
+    );
+  }
+  const [bucket = '', encodedKey = ''] = match.slice(1);
+  try {
+    return { bucket, key: decodeURIComponent(encodedKey) };
+  } catch {
+    throw ossErrors.invalidArgument(
+      `Expected a URL-encoded key in x-oss-copy-source, got "${value}".`,
+      'x-oss-copy-source',
+      value,
+    );
+  }
 };

@@ -3,22 +3,29 @@
  *
  * What it implements
  * - Addressing as ali-oss does it against an IP endpoint (Host `<bucket>.oss-<region>.aliyuncs.com`, path `/<key>`),
- *   and path style (`/<bucket>/<key>`) when Host is an IP or localhost; a Host naming another region is refused.
- * - V1 (`OSS AccessKeyId:Signature`) and V4 (`OSS4-HMAC-SHA256`) header signatures, STS security tokens, the
- *   15-minute clock window, and per-key allow rules (buckets, readable and writable key prefixes).
- * - PutObject (Content-MD5, x-oss-forbid-overwrite, user metadata, chunked bodies), GetObject (Range, If-* headers,
- *   response-* overrides), HeadObject, DeleteObject, CopyObject (metadata directive, forbid-overwrite), ListObjects
- *   v1 and v2 (prefix, delimiter, paging, encoding-type=url) and multipart uploads (initiate, parts, complete, abort).
+ *   path style (`/<bucket>/<key>`) when Host is an IP or localhost, and the Tea SDKs' `ip` host model (Host
+ *   `<ip:port>/<bucket>`); a Host naming another region is refused.
+ * - V1 (`OSS AccessKeyId:Signature`), V2 (`OSS2 AccessKeyId:…,Signature:…`) and V4 (`OSS4-HMAC-SHA256`) header
+ *   signatures, STS security tokens, the 15-minute clock window, and per-key allow rules (buckets, readable and
+ *   writable key prefixes, bucket-level actions).
+ * - PutObject (Content-MD5, x-oss-forbid-overwrite, user metadata, chunked bodies), GetObject (Range with the cloud's
+ *   default behaviour and `x-oss-range-behavior: standard`, If-* headers, response-* overrides), HeadObject,
+ *   GetObjectMeta, DeleteObject, CopyObject (metadata directive, forbid-overwrite), ListObjects v1 and v2 (prefix,
+ *   delimiter, paging, encoding-type=url), multipart uploads (initiate, parts, UploadPartCopy, complete, abort,
+ *   ListParts, ListMultipartUploads) and bucket versioning (Put/GetBucketVersioning, `x-oss-version-id` on writes,
+ *   x-oss-forbid-overwrite ignored once versioning is Enabled or Suspended, as the PutObject reference says).
  * - ETag (upper-case MD5, or the multipart `<md5 of part md5s>-<parts>`), `x-oss-hash-crc64ecma` (CRC-64/ECMA-182 of
- *   the whole object, also on ranged GETs), `x-oss-request-id` on every response, the OSS error XML and `x-oss-ec`
- *   header (`x-oss-err` instead of a body on HEAD).
- * - Objects persist in `dataDir` across restarts (atomic writes); `onObjectCreated` receives the FC OSS trigger
- *   record of every PutObject, CopyObject and CompleteMultipartUpload; seeded faults; one log entry per request.
+ *   the whole object, also on ranged GETs; left off copies with `omitCopyCrc64`, as OSS may), `x-oss-request-id` on
+ *   every response, the OSS error XML and `x-oss-ec` header (`x-oss-err` instead of a body on HEAD).
+ * - Objects and the versioning state persist in `dataDir` across restarts (atomic writes); `onObjectCreated`
+ *   receives the FC OSS trigger record of every PutObject, CopyObject and CompleteMultipartUpload; seeded faults; one
+ *   log entry per request.
  *
- * How it differs from OSS
- * - Any other API (bucket management, ACLs, tagging, symlinks, AppendObject, PostObject, UploadPartCopy, ListParts,
- *   ListMultipartUploads, DeleteMultipleObjects, URL signatures) answers 501 NotImplemented after authentication.
- *   No versioning (`versionId` is refused), storage classes, encryption, lifecycle rules, callbacks or image processing.
+ * How it differs from OSS (local/README.md has the sources)
+ * - Any other API (bucket management, ACLs, tagging, symlinks, AppendObject, PostObject, DeleteMultipleObjects, URL
+ *   signatures) answers 501 NotImplemented after authentication. A versioned bucket keeps only the current version:
+ *   no ListObjectVersions, no `versionId` parameter (refused), a delete leaves no older version behind. No storage
+ *   classes, encryption, lifecycle rules, callbacks or image processing.
  * - Multipart uploads in progress are kept in memory: a restart forgets them and deletes their parts.
  * - Request bodies are buffered in memory; there is no object size limit.
  * - A signed V4 payload hash (`x-oss-content-sha256` other than UNSIGNED-PAYLOAD) is not compared with the body.
@@ -27,8 +34,10 @@
  *   sub-resource (e.g. `listV2({ prefix: '' })` with V4), so the emulator answers SignatureDoesNotMatch, as real OSS
  *   presumably does (not verified against the live service): leave empty parameters out.
  * - `<EC>` / `x-oss-ec` are given only where the code was verified (NoSuchKey, NoSuchBucket, InvalidAccessKeyId,
- *   SignatureDoesNotMatch, FileAlreadyExists, bad x-oss-forbid-overwrite). The codes for a wrong STS token
- *   (InvalidSecurityToken), a wrong endpoint or V4 scope (AccessDenied) follow OSS naming but are unverified.
+ *   SignatureDoesNotMatch, FileAlreadyExists, bad x-oss-forbid-overwrite). A wrong STS token answers
+ *   InvalidSecurityToken, a wrong endpoint, V4 scope or missing permission AccessDenied: both are in OSS's list of 403
+ *   codes (https://www.alibabacloud.com/help/en/oss/how-to-troubleshoot-403-status-code-when-you-access-oss), their EC
+ *   values are not given.
  * - Faults are applied once the request body has been read and before anything else (even the bucket check), so a
  *   faulted request never changes state; `slow` waits `delayMs` and then serves the request normally.
  * - `onObjectCreated` is called synchronously just before the response is sent, exactly once per object creation;
@@ -46,7 +55,14 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
-import { type Access, createCredentialRegistry, isAllowed, mayReadBucket, type OssCredential } from './credentials';
+import {
+  type Access,
+  createCredentialRegistry,
+  isAllowed,
+  mayCallBucketAction,
+  mayReadBucket,
+  type OssCredential,
+} from './credentials';
 import { OssError, ossErrors, renderError } from './errors';
 import { type OssObjectCreatedEvent, objectCreatedEvent } from './events';
 import { listingOperations } from './listing';
@@ -56,6 +72,7 @@ import type { Operation, OperationContext, OssResponse } from './operation';
 import { OPERATIONS, type OperationName, type OssRequest, parseRequest } from './request';
 import { authenticate } from './signature';
 import { openObjectStore } from './store';
+import { versioningOperations } from './versioning';
 
 export type { OssCredential } from './credentials';
 export type { OssObjectCreatedEvent } from './events';
@@ -85,6 +102,13 @@ export type OssEmulatorOptions = {
    */
   log?: (entry: Record<string, unknown>) => void;
   faults?: FaultPlan<OssFaultKind>;
+  /**
+   * Leave `x-oss-hash-crc64ecma` off objects made by CopyObject and parts made by UploadPartCopy (and so off an
+   * object completed from such a part), as OSS may: "Objects created by copy operations such as CopyObject and
+   * UploadPartCopy may not have a CRC-64 value" (https://help.aliyun.com/en/oss/user-guide/check-data-transmission-integrity-by-using-crc-64).
+   * Default false: copies keep the source's CRC-64.
+   */
+  omitCopyCrc64?: boolean;
 };
 
 export type OssEmulator = {
@@ -106,18 +130,25 @@ export type OssEmulator = {
 
 type EmulatedOperation = Exclude<OperationName, 'Unsupported'>;
 
-const ACCESS: Record<EmulatedOperation, Access> = {
+/** What an operation needs: access to its key (a listing: to its prefix), or a bucket-level permission. */
+const ACCESS: Record<EmulatedOperation, Access | 'bucket'> = {
   PutObject: 'write',
   GetObject: 'read',
   HeadObject: 'read',
+  GetObjectMeta: 'read',
   DeleteObject: 'write',
   CopyObject: 'write',
   ListObjects: 'read',
   ListObjectsV2: 'read',
   InitiateMultipartUpload: 'write',
   UploadPart: 'write',
+  UploadPartCopy: 'write',
   CompleteMultipartUpload: 'write',
   AbortMultipartUpload: 'write',
+  ListParts: 'write',
+  ListMultipartUploads: 'read',
+  PutBucketVersioning: 'bucket',
+  GetBucketVersioning: 'bucket',
 };
 
 const DEFAULT_ACCOUNT_ID = '1000000000000000';
@@ -145,6 +176,7 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
     ...objectOperations,
     ...listingOperations,
     ...createMultipartOperations(store),
+    ...versioningOperations,
   };
   const shutdown = new AbortController();
   let requests: Record<string, number> = {};
@@ -173,8 +205,17 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
         );
       }
     };
-    const listing = request.op === 'ListObjects' || request.op === 'ListObjectsV2';
-    authorize(bucket, ACCESS[request.op], listing ? (request.query.get('prefix') ?? '') : request.key);
+    const access = ACCESS[request.op];
+    if (access === 'bucket') {
+      if (!mayCallBucketAction(credential, bucket, request.op)) {
+        throw ossErrors.accessDenied(
+          `You have no right to access this resource: AccessKey ${credential.accessKeyId} may not call ${request.op} on bucket ${bucket}.`,
+        );
+      }
+    } else {
+      const listing = ['ListObjects', 'ListObjectsV2', 'ListMultipartUploads'].includes(request.op);
+      authorize(bucket, access, listing ? (request.query.get('prefix') ?? '') : request.key);
+    }
     const context: OperationContext = {
       request,
       bucket,
@@ -184,6 +225,7 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
       accountId,
       bucketExists: (name) => buckets.includes(name),
       authorize,
+      omitCopyCrc64: options.omitCopyCrc64 ?? false,
     };
     return { bucket, response: await operations[request.op](context) };
   };

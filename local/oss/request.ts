@@ -12,10 +12,16 @@ export const OPERATIONS = [
   'CopyObject',
   'ListObjects',
   'ListObjectsV2',
+  'GetObjectMeta',
   'InitiateMultipartUpload',
   'UploadPart',
+  'UploadPartCopy',
   'CompleteMultipartUpload',
   'AbortMultipartUpload',
+  'ListParts',
+  'ListMultipartUploads',
+  'PutBucketVersioning',
+  'GetBucketVersioning',
 ] as const;
 
 /** An emulated operation, or `Unsupported` for any other OSS API (answered 501 NotImplemented). */
@@ -57,7 +63,9 @@ export const parseRequest = (req: IncomingMessage): OssRequest => {
 };
 
 const locate = (host: string, path: string) => {
-  const hostname = host
+  // The Tea OSS SDKs' `ip` host model sends `Host: <ip:port>/<bucket>` and the path `/<bucket>/<key>`
+  // (@alicloud/oss-util getHost), so only what precedes a slash names the host.
+  const hostname = (host.split('/')[0] ?? '')
     .replace(/:\d+$/, '')
     .replace(/^\[|\]$/g, '')
     .toLowerCase();
@@ -89,10 +97,15 @@ const decodePath = (encoded: string) => {
 const ROUTES: Record<string, OperationName> = {
   'GET bucket ': 'ListObjects',
   'GET bucket continuation-token': 'ListObjectsV2',
+  'GET bucket uploads': 'ListMultipartUploads',
+  'PUT bucket versioning': 'PutBucketVersioning',
+  'GET bucket versioning': 'GetBucketVersioning',
   'PUT object ': 'PutObject',
   'PUT object partNumber&uploadId': 'UploadPart',
   'GET object ': 'GetObject',
   'HEAD object ': 'HeadObject',
+  'HEAD object objectMeta': 'GetObjectMeta',
+  'GET object uploadId': 'ListParts',
   'DELETE object ': 'DeleteObject',
   'DELETE object uploadId': 'AbortMultipartUpload',
   'POST object uploads': 'InitiateMultipartUpload',
@@ -109,6 +122,6 @@ const operationOf = (method: string, hasKey: boolean, query: Map<string, string>
   if (route === 'ListObjects' && listV2) return 'ListObjectsV2';
   if (route === 'ListObjectsV2' && !listV2) return 'Unsupported';
   if (route === 'PutObject' && copySource) return 'CopyObject';
-  if (route === 'UploadPart' && copySource) return 'Unsupported';
+  if (route === 'UploadPart' && copySource) return 'UploadPartCopy';
   return route;
 };

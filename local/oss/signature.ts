@@ -1,7 +1,9 @@
 /**
- * Verifies OSS request signatures: V1 (`OSS AccessKeyId:Signature`, HMAC-SHA1) and V4 (`OSS4-HMAC-SHA256`), plus the
- * STS security token and the 15-minute clock window. Canonical forms follow ali-oss 6.23 (`lib/common/signUtils.js`)
- * and the official Go SDK v2 signer, whose published test vectors pin them in test/unit/oss-signature.test.ts.
+ * Verifies OSS request signatures: V1 (`OSS AccessKeyId:Signature`, HMAC-SHA1), V2 (`OSS2 AccessKeyId:…,Signature:…`,
+ * HMAC-SHA256 over every query parameter; the default of the Tea OSS SDK `@alicloud/oss-client`) and V4
+ * (`OSS4-HMAC-SHA256`), plus the STS security token and the 15-minute clock window. Canonical forms follow ali-oss
+ * 6.23 (`lib/common/signUtils.js`), the official Go SDK v2 signer (whose published test vectors pin them in
+ * test/unit/oss-signature.test.ts), and for V2 Python oss2's `ProviderAuthV2` (oss2/auth.py).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -72,9 +74,10 @@ export const authenticate = (request: SignedRequest, options: AuthenticateOption
     );
   }
   if (authorization.startsWith(`${V4_ALGORITHM} `)) return verifyV4(request, authorization, options);
+  if (authorization.startsWith('OSS2 ')) return verifyV2(request, authorization, options);
   if (authorization.startsWith('OSS ')) return verifyV1(request, authorization, options);
   throw ossErrors.invalidArgument(
-    'Authorization header is invalid: expected "OSS <AccessKeyId>:<Signature>" or "OSS4-HMAC-SHA256 Credential=…".',
+    'Authorization header is invalid: expected "OSS <AccessKeyId>:<Signature>", "OSS2 AccessKeyId:…" or "OSS4-HMAC-SHA256 Credential=…".',
     'Authorization',
     authorization.split(' ')[0] ?? '',
   );
@@ -124,6 +127,59 @@ const v1Resource = (request: SignedRequest) => {
     .sort(([a], [b]) => compareStrings(a, b))
     .map(([name, value]) => (value === '' ? name : `${name}=${value}`));
   return subresources.length === 0 ? path : `${path}?${subresources.join('&')}`;
+};
+
+/**
+ * V2: `OSS2 AccessKeyId:<id>[,AdditionalHeaders:<h1;h2>],Signature:<base64 HMAC-SHA256>` over
+ * `VERB\nContent-MD5\nContent-Type\nDate\n<x-oss-* and additional headers>\n…<additional names>\n<resource>`, the
+ * resource being `/<bucket>/<key>` with every byte outside RFC 3986's unreserved set percent-encoded (`/` too) and
+ * every query parameter, encoded the same way and sorted.
+ */
+const verifyV2 = (request: SignedRequest, authorization: string, options: AuthenticateOptions) => {
+  const fields = new Map(
+    authorization
+      .slice('OSS2 '.length)
+      .split(',')
+      .map((field) => {
+        const separator = field.indexOf(':');
+        return [field.slice(0, separator).trim(), field.slice(separator + 1).trim()] as const;
+      }),
+  );
+  const accessKeyId = fields.get('AccessKeyId');
+  const signature = fields.get('Signature');
+  if (!accessKeyId || !signature) {
+    throw ossErrors.invalidArgument(
+      'Authorization header is invalid: expected "OSS2 AccessKeyId:<AccessKeyId>,[AdditionalHeaders:<h1;h2>,]Signature:<Signature>".',
+      'Authorization',
+      'OSS2',
+    );
+  }
+  const additionalHeaders = (fields.get('AdditionalHeaders') ?? '')
+    .split(';')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '')
+    .sort();
+  const credential = credentialFor(request, accessKeyId, options);
+  const date = headerOf(request, 'x-oss-date') ?? headerOf(request, 'date');
+  checkClock(date === undefined ? Number.NaN : Date.parse(date), options.now);
+  const signedHeaders = Object.keys(request.headers)
+    .filter((name) => name.startsWith('x-oss-') || additionalHeaders.includes(name))
+    .sort()
+    .map((name) => `${name}:${(headerOf(request, name) ?? '').trim()}\n`)
+    .join('');
+  const path = request.bucket === undefined ? '/' : `/${request.bucket}/${request.key}`;
+  const query = v4CanonicalQuery(request.rawQuery);
+  const stringToSign = [
+    request.method,
+    headerOf(request, 'content-md5') ?? '',
+    headerOf(request, 'content-type') ?? '',
+    date ?? '',
+    `${signedHeaders}${additionalHeaders.join(';')}`,
+    `${encodeRfc3986(path)}${query === '' ? '' : `?${query}`}`,
+  ].join('\n');
+  const expected = createHmac('sha256', credential.accessKeySecret).update(stringToSign, 'utf8').digest('base64');
+  if (!safeEqual(signature, expected)) throw ossErrors.signatureDoesNotMatch(accessKeyId, signature, stringToSign);
+  return credential;
 };
 
 type V4Authorization = {

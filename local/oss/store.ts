@@ -3,13 +3,23 @@
  *
  *     buckets/<bucket>/meta/<sha256(key)>.json   one JSON document per object (key, ETag, CRC-64, headers, blob name)
  *     buckets/<bucket>/blobs/<uuid>              object bodies and multipart parts
+ *     buckets/<bucket>/versioning.json           {"status":"Enabled"|"Suspended"} once versioning was ever enabled
  *
  * A blob is written first under a fresh name nobody refers to; the object appears only when its metadata file is
  * renamed into place, so a crash leaves either the old object or the new one. Blobs no metadata refers to (a crash
  * mid-write, parts of multipart uploads that were in progress) are deleted at start-up.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,8 +32,10 @@ const storedObjectSchema = z.object({
   size: z.number().int().nonnegative(),
   /** Upper-case hex without quotes: the MD5 for simple uploads, `<md5 of part md5s>-<parts>` for multipart ones. */
   etag: z.string(),
-  /** CRC-64/ECMA-182 of the whole object, decimal. */
-  crc64: z.string(),
+  /** CRC-64/ECMA-182 of the whole object, decimal; absent for copies made without one (as OSS may). */
+  crc64: z.string().optional(),
+  /** `x-oss-version-id` of a write to a versioned bucket (`null` while versioning is suspended). */
+  versionId: z.string().optional(),
   type: z.enum(['Normal', 'Multipart']),
   /** Content-Type and the other standard headers OSS stores with an object (lower-case names). */
   headers: z.record(z.string(), z.string()),
@@ -34,6 +46,8 @@ const storedObjectSchema = z.object({
 });
 
 export type StoredObject = z.infer<typeof storedObjectSchema>;
+
+export type VersioningStatus = 'Enabled' | 'Suspended';
 
 export type CommitResult = { committed: true; previous: StoredObject | undefined } | { committed: false };
 
@@ -57,11 +71,19 @@ export type ObjectStore = {
   commit(bucket: string, object: StoredObject, options: { ifAbsent: boolean }): CommitResult;
   /** Removes the key; returns whether it existed. */
   delete(bucket: string, key: string): boolean;
+  /** The bucket's versioning state; `undefined` when it was never enabled. */
+  versioning(bucket: string): VersioningStatus | undefined;
+  setVersioning(bucket: string, status: VersioningStatus): void;
 };
 
 export const openObjectStore = async (dataDir: string, buckets: string[]): Promise<ObjectStore> => {
   const index = new Map<string, Map<string, StoredObject>>();
-  for (const bucket of buckets) index.set(bucket, await loadBucket(dataDir, bucket));
+  const versioning = new Map<string, VersioningStatus>();
+  for (const bucket of buckets) {
+    index.set(bucket, await loadBucket(dataDir, bucket));
+    const status = loadVersioning(dataDir, bucket);
+    if (status !== undefined) versioning.set(bucket, status);
+  }
 
   const bucketIndex = (bucket: string) => {
     const objects = index.get(bucket);
@@ -114,7 +136,31 @@ export const openObjectStore = async (dataDir: string, buckets: string[]): Promi
       void discardBlob(bucket, previous.blob);
       return true;
     },
+    versioning: (bucket) => {
+      bucketIndex(bucket);
+      return versioning.get(bucket);
+    },
+    setVersioning(bucket, status) {
+      bucketIndex(bucket);
+      const path = versioningPath(dataDir, bucket);
+      writeFileSync(`${path}.tmp`, JSON.stringify({ status }));
+      renameSync(`${path}.tmp`, path);
+      versioning.set(bucket, status);
+    },
   };
+};
+
+const versioningPath = (dataDir: string, bucket: string) => join(bucketDir(dataDir, bucket), 'versioning.json');
+
+const loadVersioning = (dataDir: string, bucket: string): VersioningStatus | undefined => {
+  const path = versioningPath(dataDir, bucket);
+  if (!existsSync(path)) return undefined;
+  const parsed = z
+    .object({ status: z.enum(['Enabled', 'Suspended']) })
+    .safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success)
+    throw new Error(`Expected {"status":"Enabled"|"Suspended"} in ${path}, got: ${parsed.error.message}`);
+  return parsed.data.status;
 };
 
 const bucketDir = (dataDir: string, bucket: string) => join(dataDir, 'buckets', bucket);

@@ -2,13 +2,19 @@
 import { createHash } from 'node:crypto';
 import { crc64 } from '../../shared/crc64.ts';
 import { RemoteError } from '../../shared/errors.ts';
-import type { CallLimits, ObjectStore } from '../../shared/object-store.ts';
+import type { CallLimits, ObjectStore, VersioningStatus } from '../../shared/object-store.ts';
 
 type Stored = { bytes: Buffer; etag: string; crc64: string | undefined };
-type Operation = 'head' | 'getBytes' | 'sha256' | 'putIfAbsent' | 'put';
+type Operation = 'head' | 'getBytes' | 'digest' | 'versioning' | 'putIfAbsent' | 'put';
 
 export type MemoryStore = ObjectStore & {
   objects: Map<string, Stored>;
+  /**
+   * What `versioning()` answers (GetBucketVersioning); `undefined` (never enabled) by default. Like OSS, a store whose
+   * bucket is versioned ignores forbid-overwrite: `putIfAbsent` then overwrites and answers true.
+   */
+  bucketVersioning: VersioningStatus;
+  /** Calls per operation. */
   calls: Record<Operation, number>;
   /** Bytes of object bodies handed out (manifest reads and SHA-256 streams). */
   bytesRead: number;
@@ -27,7 +33,7 @@ const etagOf = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex').
 
 export const createMemoryStore = (): MemoryStore => {
   const objects = new Map<string, Stored>();
-  const calls: Record<Operation, number> = { head: 0, getBytes: 0, sha256: 0, putIfAbsent: 0, put: 0 };
+  const calls: Record<Operation, number> = { head: 0, getBytes: 0, digest: 0, versioning: 0, putIfAbsent: 0, put: 0 };
   const failures: Array<{ operation: Operation; left: number; retryable: boolean; code: string }> = [];
 
   const enter = async (operation: Operation, key: string, limits: CallLimits | undefined) => {
@@ -48,6 +54,7 @@ export const createMemoryStore = (): MemoryStore => {
 
   const store: MemoryStore = {
     objects,
+    bucketVersioning: undefined,
     calls,
     bytesRead: 0,
     timeouts: [],
@@ -76,16 +83,24 @@ export const createMemoryStore = (): MemoryStore => {
       store.bytesRead += bytes.byteLength;
       return { bytes, size: object.bytes.length, etag: object.etag };
     },
-    async sha256(key, limits) {
-      await enter('sha256', key, limits);
+    async digest(key, limits) {
+      await enter('digest', key, limits);
       const object = objects.get(key);
       if (!object) return undefined;
       store.bytesRead += object.bytes.length;
-      return { sha256: createHash('sha256').update(object.bytes).digest('hex'), size: object.bytes.length };
+      return {
+        size: object.bytes.length,
+        sha256: createHash('sha256').update(object.bytes).digest('hex'),
+        crc64: crc64(object.bytes),
+      };
+    },
+    async versioning(limits) {
+      await enter('versioning', '', limits);
+      return store.bucketVersioning;
     },
     async putIfAbsent(key, body, limits) {
       await enter('putIfAbsent', key, limits);
-      if (objects.has(key)) return false;
+      if (objects.has(key) && store.bucketVersioning === undefined) return false;
       write(key, Buffer.from(body));
       return true;
     },

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import OSS from 'ali-oss';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deploy } from '../../cli/deploy.ts';
 import { CliError } from '../../cli/errors.ts';
@@ -316,6 +317,18 @@ describe('algolib deploy --check', () => {
     expect(result.json).toMatchObject({ ok: true, findings: [] });
     expect(result.json.placeholders).toContain('BucketName');
   });
+
+  it('says the bucket was not checked when it has no credentials to ask OSS with', async () => {
+    // Act
+    const result = await run(
+      ['--check', '--no-build', '--template', projectTemplate, '--parameter', 'BucketName=my-algolibs'],
+      {},
+    );
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('did not check that bucket my-algolibs has no versioning (no credentials)');
+  });
 });
 
 describe('algolib deploy --local', () => {
@@ -380,5 +393,43 @@ describe('algolib deploy --local', () => {
     // Assert
     expect(error).toBeInstanceOf(CliError);
     expect((error as Error).message).toMatch(/^No local cloud is running: there is no state file at .*none\.json/);
+  });
+
+  // Last: versioning, once enabled, cannot be turned off in this cloud.
+  it('--check checks out while the status bucket never had versioning, and refuses it once Enabled or Suspended', async () => {
+    // Arrange
+    const check = () =>
+      run(['--check', '--local', '--state-file', stateFile, '--no-build', '--template', projectTemplate, '--json'], {});
+    const { endpoint, region, bucket, accessKeyId, accessKeySecret } = cloud.state.oss;
+    const owner = new OSS({ endpoint, region, bucket, accessKeyId, accessKeySecret }) as unknown as {
+      putBucketVersioning(bucket: string, status: string): Promise<{ status: number }>;
+    };
+
+    // Act
+    const before = await check();
+    await owner.putBucketVersioning(bucket, 'Enabled');
+    const enabled = await check();
+    await owner.putBucketVersioning(bucket, 'Suspended');
+    const suspended = await check();
+
+    // Assert
+    expect(before.code).toBe(0);
+    expect(before.json).toMatchObject({ ok: true, findings: [] });
+    expect(enabled.code).toBe(1);
+    expect(enabled.json.findings).toEqual([
+      {
+        level: 'error',
+        rule: 'status-bucket',
+        path: 'Parameters.BucketName',
+        message: expect.stringMatching(
+          new RegExp(
+            `^Expected the status bucket ${bucket} never to have had versioning enabled, got Enabled: OSS ignores x-oss-forbid-overwrite`,
+          ),
+        ),
+      },
+    ]);
+    expect(enabled.stderr).toContain('does not check out: 1 error.');
+    expect(suspended.code).toBe(1);
+    expect(JSON.stringify(suspended.json.findings)).toContain('got Suspended');
   });
 });

@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { crc64 as referenceCrc64 } from 'crc64-ecma182.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +14,7 @@ import {
   type OssObjectCreatedEvent,
   startOssEmulator,
 } from '../../local/oss/oss-emulator';
+import { aliOssClient, headersOf } from '../fixtures/ali-oss-client.ts';
 
 const BUCKET = 'algolib-packages';
 const OTHER_BUCKET = 'algolib-status';
@@ -32,22 +33,7 @@ const READER: OssCredential = {
 type Signing = 'V1' | 'V4';
 
 const client = (emulator: OssEmulator, credential: OssCredential, signing: Signing = 'V1', extra: object = {}) =>
-  new OSS({
-    endpoint: emulator.endpoint,
-    region: emulator.region,
-    bucket: BUCKET,
-    accessKeyId: credential.accessKeyId,
-    accessKeySecret: credential.accessKeySecret,
-    authorizationV4: signing === 'V4',
-    // An STS token without refreshSTSToken makes ali-oss print a warning unless an interval is given.
-    ...(credential.securityToken === undefined
-      ? {}
-      : { stsToken: credential.securityToken, refreshSTSTokenInterval: 300_000 }),
-    ...extra,
-  });
-
-/** ali-oss's typings give response headers as `object`. */
-const headersOf = (result: { res: { headers: object } }) => result.res.headers as Record<string, string | undefined>;
+  aliOssClient(emulator, credential, { bucket: BUCKET, v4: signing === 'V4', ...extra });
 
 /** @types/ali-oss insists on `uid` and `pid` in user metadata, which OSS does not need. */
 const withMeta = (meta: Record<string, string>) => ({ meta }) as unknown as OSS.PutObjectOptions;
@@ -290,31 +276,44 @@ describe('OSS emulator', () => {
       expect(Buffer.compare(ranged.content, body.subarray(100, 200))).toBe(0);
     });
 
+    // https://help.aliyun.com/en/oss/how-to-obtain-oss-resources-by-segmenting-http-range-requests: by default an
+    // invalid or out-of-range Range is ignored (200, whole object); `x-oss-range-behavior: standard` gives 206/416.
     it.each([
-      ['bytes=-5', 206, 'world'],
-      ['bytes=6-', 206, 'world'],
-      ['bytes=6-1000', 206, 'world'],
-      ['bytes=9-2', 200, 'hello world'],
-    ])('serves Range %s with %i', async (range, status, content) => {
+      ['bytes=-5', 'default', 206, 'world'],
+      ['bytes=6-', 'default', 206, 'world'],
+      ['bytes=6-10', 'default', 206, 'world'],
+      ['bytes=6-1000', 'default', 200, 'hello world'],
+      ['bytes=-1000', 'default', 200, 'hello world'],
+      ['bytes=20-30', 'default', 200, 'hello world'],
+      ['bytes=9-2', 'default', 200, 'hello world'],
+      ['byte=0-4', 'default', 200, 'hello world'],
+      ['bytes=6-1000', 'standard', 206, 'world'],
+      ['bytes=-1000', 'standard', 206, 'hello world'],
+      ['bytes=0-4', 'standard', 206, 'hello'],
+    ])('serves Range %s (%s behaviour) with %i', async (range, behaviour, status, content) => {
       // Arrange
       const oss = client(emulator, WRITER);
       await oss.put('range/hello.txt', Buffer.from('hello world'));
+      const standard = behaviour === 'standard' ? { 'x-oss-range-behavior': 'standard' } : {};
 
       // Act
-      const got = await oss.get('range/hello.txt', undefined, { headers: { Range: range } });
+      const got = await oss.get('range/hello.txt', undefined, { headers: { Range: range, ...standard } });
 
       // Assert
       expect(got.res.status).toBe(status);
       expect(got.content.toString()).toBe(content);
+      expect(headersOf(got)['content-range']).toEqual(status === 206 ? expect.stringMatching(/\/11$/) : undefined);
     });
 
-    it('answers 416 InvalidRange for a range starting past the end', async () => {
+    it('answers 416 InvalidRange for a range starting past the end with x-oss-range-behavior: standard', async () => {
       // Arrange
       const oss = client(emulator, WRITER);
       await oss.put('range/short.txt', Buffer.from('short'));
 
       // Act
-      const got = oss.get('range/short.txt', undefined, { headers: { Range: 'bytes=10-20' } });
+      const got = oss.get('range/short.txt', undefined, {
+        headers: { Range: 'bytes=10-20', 'x-oss-range-behavior': 'standard' },
+      });
 
       // Assert
       await expect(got).rejects.toMatchObject({ status: 416, code: 'InvalidRange' });

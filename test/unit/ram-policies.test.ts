@@ -14,6 +14,7 @@ const actionsOf = (document: Policy) => document.Statement.flatMap((statement) =
 const ph = (name: string) => ['$', '{', name, '}'].join('');
 const PACKAGE_OBJECTS = `acs:oss:*:${ph('AccountId')}:${ph('BucketName')}/${ph('PackagePrefix')}*`;
 const STATUS_OBJECTS = `acs:oss:*:${ph('AccountId')}:${ph('BucketName')}/${ph('StatusPrefix')}*`;
+const THE_BUCKET = `acs:oss:*:${ph('AccountId')}:${ph('BucketName')}`;
 const PLACEHOLDERS = [
   'AccountId',
   'Region',
@@ -100,18 +101,22 @@ describe('deploy/ram', () => {
     }
   });
 
-  it('lets the deployer make exactly the FC calls algolib deploy makes, and pass the two roles', async () => {
+  it('lets the deployer make exactly the FC calls algolib deploy makes, pass the two roles and read the bucket versioning', async () => {
     // Act
     const operations = await deployOperations();
 
     // Assert
     expect(operations).toHaveLength(12);
     expect(actionsOf(policy('deployer-policy.json')).sort()).toEqual(
-      [...operations.map((operation) => `fc:${operation}`), 'ram:PassRole'].sort(),
+      [...operations.map((operation) => `fc:${operation}`), 'ram:PassRole', 'oss:GetBucketVersioning'].sort(),
+    );
+    // `deploy --check` refuses a versioned status bucket (deploy/check-bucket.ts).
+    expect(policy('deployer-policy.json').Statement).toContainEqual(
+      expect.objectContaining({ Action: ['oss:GetBucketVersioning'], Resource: [THE_BUCKET] }),
     );
   });
 
-  it('lets the function read packages and read and write under the status prefix, and call CityVisual', () => {
+  it('lets the function read packages, read and write under the status prefix, read the bucket versioning, and call CityVisual', () => {
     // Arrange
     const statements = policy('function-role-policy.json').Statement;
 
@@ -119,6 +124,7 @@ describe('deploy/ram', () => {
     expect(statements.map(({ Action, Resource }) => [Action, Resource])).toEqual([
       [['oss:GetObject'], [PACKAGE_OBJECTS]],
       [['oss:GetObject', 'oss:PutObject'], [STATUS_OBJECTS]],
+      [['oss:GetBucketVersioning'], [THE_BUCKET]],
       [['cityvisual:CreateAlgoLib', 'cityvisual:ModifyAlgoLib', 'cityvisual:DescribeAlgoLibs'], ['*']],
     ]);
     expect(

@@ -337,6 +337,52 @@ describe('releases', () => {
     });
   });
 
+  describe('cloud readiness', () => {
+    it('refuses to claim in a versioned status bucket: FAILED STATUS_BUCKET_VERSIONED naming it, FC retries', async () => {
+      const t = createTestDeps();
+      t.store.bucketVersioning = 'Suspended';
+      const v1 = upload(t, '1.0.0');
+
+      await expect(deliver(t, v1.manifestKey)).rejects.toBeInstanceOf(DeadlineError);
+
+      expect(statusAt(t, v1.statusKey)).toMatchObject({
+        state: 'FAILED',
+        errors: [{ code: 'STATUS_BUCKET_VERSIONED', message: expect.stringContaining('algolib-packages') }],
+      });
+      expect([...t.store.objects.keys()].some((key) => key.includes('.claims/'))).toBe(false);
+      expect(t.registry.calls.create).toBe(0);
+      // Fixed (a new, unversioned bucket): the next run registers.
+      t.store.bucketVersioning = undefined;
+      expect(await deliver(t, v1.manifestKey)).toMatchObject({ status: { state: 'REGISTERED' } });
+    });
+
+    it('computes the CRC-64 by streaming a package OSS reports none for (a copy), instead of rejecting it', async () => {
+      const t = createTestDeps();
+      const v1 = upload(t, '1.0.0');
+      const stored = t.store.objects.get(v1.packageKey);
+      if (stored) stored.crc64 = undefined;
+
+      const result = await deliver(t, v1.manifestKey);
+
+      expect(result).toMatchObject({ status: { state: 'REGISTERED', package: { crc64: expect.any(String) } } });
+      expect(t.store.calls.digest).toBe(1);
+    });
+
+    it('rejects a copy whose streamed CRC-64 differs from the manifest', async () => {
+      const t = createTestDeps();
+      const v1 = upload(t, '1.0.0');
+      t.store.upload(v1.packageKey, Buffer.from('other bytes of the same size!'.slice(0, bytesOf('1.0.0').length)), {
+        crc64: false,
+      });
+
+      const result = await deliver(t, v1.manifestKey);
+
+      expect(result).toMatchObject({
+        status: { state: 'REJECTED', errors: [{ code: 'PACKAGE_CHECKSUM_MISMATCH', path: 'package.crc64' }] },
+      });
+    });
+  });
+
   describe('webhooks under the claim', () => {
     it('sends the FAILED webhook of an upload once, however many runs fail', async () => {
       const t = createTestDeps({ RETRY_MAX_ATTEMPTS: '1' });

@@ -73,9 +73,10 @@ describe('registerObject', () => {
     // Act
     await registerObject(t.deps, objectEvent(MANIFEST_KEY), t.invocation('req-1'));
 
-    // Assert: GET manifest, HEAD package, GET record (none), PUT claim, PUT status, PUT record, PUT release
+    // Assert: GET manifest, HEAD package, GetBucketVersioning (once per instance every few minutes), GET record
+    // (none), PUT claim, PUT status, PUT record, PUT release
     // (+ CreateAlgoLib, and no DescribeAlgoLibs: without a record, CreateAlgoLib itself says if the name is taken).
-    expect(t.store.calls).toEqual({ head: 1, getBytes: 2, sha256: 0, putIfAbsent: 2, put: 2 });
+    expect(t.store.calls).toEqual({ head: 1, getBytes: 2, digest: 0, versioning: 1, putIfAbsent: 2, put: 2 });
     expect(t.store.bytesRead).toBe(JSON.stringify(validManifest()).length);
     expect(t.registry.calls).toEqual({ create: 1, update: 0, find: 0 });
   });
@@ -428,7 +429,7 @@ describe('registerObject', () => {
 
     // Assert
     expect(statusOf(t)?.state).toBe('REGISTERED');
-    expect(t.store.calls.sha256).toBe(1);
+    expect(t.store.calls.digest).toBe(1);
   });
 
   it('rejects an invalid manifest with every error and its path', async () => {
@@ -532,7 +533,7 @@ describe('registerObject', () => {
     // Assert
     expect(result.outcome).toBe('ignored');
     expect(t.lines.filter((line) => line.includes('"step":"event.ignored"'))).toHaveLength(1);
-    expect(t.store.calls).toEqual({ head: 0, getBytes: 0, sha256: 0, putIfAbsent: 0, put: 0 });
+    expect(t.store.calls).toEqual({ head: 0, getBytes: 0, digest: 0, versioning: 0, putIfAbsent: 0, put: 0 });
   });
 
   it('ignores a package named like a name claim under an empty package prefix, so it cannot block the name (fuzz: claim collision)', async () => {
