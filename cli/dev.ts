@@ -16,9 +16,12 @@ const OPTIONS = {
   'state-file': { type: 'string' },
   'webhook-url': { type: 'string' },
   'webhook-secret': { type: 'string' },
+  chat: { type: 'string' },
 } as const;
 
-const usage = `Usage: algolib dev [--data-dir d] [--state-file f] [--webhook-url u --webhook-secret s]
+const CHAT_KINDS = ['dingtalk', 'wecom', 'lark'] as const;
+
+const usage = `Usage: algolib dev [--data-dir d] [--state-file f] [--webhook-url u --webhook-secret s] [--chat kind]
 
 Runs the local cloud on 127.0.0.1 until Ctrl-C: an OSS emulator with the bucket, the CityVisual emulator, the
 FC emulator running the register function from template.yml (build it first: npm run build) and a webhook
@@ -29,6 +32,8 @@ Options:
   --state-file <f>      Where to write the state file (default .algolib/dev.json).
   --webhook-url <u>     Send webhooks to this receiver instead of the built-in one (needs --webhook-secret).
   --webhook-secret <s>  The receiver's whsec_… signing secret.
+  --chat <kind>         Also run a local chat robot (dingtalk, wecom or lark) that checks signatures and rate
+                        limits as the real one does; its messages appear in this log (docs/notifications.md).
   --debug               Print stack traces of unexpected errors.
   -h, --help            Show this help.
 
@@ -112,6 +117,7 @@ const printBanner = (
   stateFile: string,
   dataDir: string | undefined,
   builtInReceiver: boolean,
+  robot?: { kind: string; url: string },
 ) => {
   const { bold, dim } = out.colors;
   const localFlags = stateFile === '.algolib/dev.json' ? '--local' : `--local --state-file ${stateFile}`;
@@ -127,6 +133,7 @@ const printBanner = (
     'webhooks',
     `${builtInReceiver ? state.webhook.url : new URL(state.webhook.url).origin} ${builtInReceiver ? '(built-in receiver)' : '(your receiver)'}`,
   );
+  if (robot) row('chat', `${robot.kind} robot at ${new URL(robot.url).origin} (its messages appear below)`);
   row('data', dataDir ?? 'a temporary folder, removed on exit');
   row('state file', `${stateFile} (endpoints and credentials for --local; removed on exit)`);
   out.note('');
@@ -160,6 +167,10 @@ export const dev: Command = {
       throw new UsageError('Expected `--webhook-url` and `--webhook-secret` together', 'dev');
     }
     rememberSecret(secret);
+    const chat = values.chat;
+    if (chat !== undefined && !(CHAT_KINDS as readonly string[]).includes(chat)) {
+      throw new UsageError(`Expected \`--chat\` to be one of ${CHAT_KINDS.join(', ')}, got ${chat}`, 'dev');
+    }
     const out = createOutput();
     const { DEFAULT_STATE_FILE, readStateFile, startLocalCloud } = await import('../local/cloud.ts');
     const stateFile = values['state-file'] ?? DEFAULT_STATE_FILE;
@@ -183,6 +194,7 @@ export const dev: Command = {
       stateFile,
       ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
       ...(url !== undefined && secret !== undefined ? { webhook: { url, secret } } : {}),
+      ...(chat === undefined ? {} : { chat: chat as (typeof CHAT_KINDS)[number] }),
       log: (entry) => out.note(formatLogEntry(entry)),
     });
     for (const value of [
@@ -190,10 +202,11 @@ export const dev: Command = {
       cloud.state.fc.accessKeySecret,
       cloud.state.cityvisual.accessKeySecret,
       cloud.state.webhook.secret,
+      cloud.robot?.secret,
     ]) {
       rememberSecret(value);
     }
-    printBanner(out, cloud.state, stateFile, values['data-dir'], cloud.receiver !== undefined);
+    printBanner(out, cloud.state, stateFile, values['data-dir'], cloud.receiver !== undefined, cloud.robot);
     const received = await signal;
     out.note(`${received}: shutting down the local cloud…`);
     await cloud.close();
