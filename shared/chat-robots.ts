@@ -49,6 +49,7 @@ export const RATE_LIMITED_FOR_MS: Record<ChatRobotKind, number> = { dingtalk: 60
 const NAMES: Record<ChatRobotKind, string> = { dingtalk: 'DingTalk', wecom: 'WeCom', lark: 'Lark' };
 const WECOM_MAX_BYTES = 4096;
 const MAX_ANSWER_CHARS = 4096;
+const MAX_REMEMBERED = 1_000;
 
 /**
  * DingTalk's "加签" signature, base64 (the caller URL-encodes it as a query parameter).
@@ -273,34 +274,51 @@ export type ChatRobotChannelOptions = ChatSummaryOptions & {
 export const chatRobotChannel = (robot: ChatRobot, options: ChatRobotChannelOptions): Channel => {
   const { rateWindow, fetch: fetchImpl = globalThis.fetch, now = Date.now } = options;
   const label = robotLabel(robot.url);
+  /**
+   * Messages this instance sent or is sending, by notification id: a person reads every duplicate (there is no
+   * webhook-id to dedupe on), so a concurrent invocation of the same outcome on this instance waits for the first
+   * one's answer instead of posting again. Bounded; across instances the status record is the only guard.
+   */
+  const sentHere = new Map<string, Promise<Attempt>>();
   return {
     kind: robot.kind,
     label,
     states: robot.states ?? TERMINAL_STATES,
     reserveSlot: (nowMs, latestMs) => rateWindow.reserve(label, ROBOT_LIMITS[robot.kind], nowMs, latestMs),
-    prepare(status, _id, _at) {
+    prepare(status, id, _at) {
       const message = robotMessageOf(robot.kind, chatSummaryOf(status, options));
+      const send = async (budgetMs: number): Promise<Attempt> => {
+        const { url, body } = robotRequestOf(robot, message, now());
+        try {
+          const response = await fetchImpl(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json; charset=utf-8' },
+            body,
+            redirect: 'manual',
+            signal: AbortSignal.timeout(budgetMs),
+          });
+          const text = (await response.text()).slice(0, MAX_ANSWER_CHARS);
+          const attempt = classifyRobotAnswer(robot.kind, response.status, text, now(), response.headers);
+          if (attempt.outcome === 'retry' && attempt.retryAfterMs !== undefined) {
+            rateWindow.block(label, now() + attempt.retryAfterMs);
+          }
+          return attempt;
+        } catch (error) {
+          return { outcome: 'retry', error: describeFailure(error, budgetMs) };
+        }
+      };
       return {
         type: `algolib.${status.state.toLowerCase()}`,
         async attempt(budgetMs): Promise<Attempt> {
-          const { url, body } = robotRequestOf(robot, message, now());
-          try {
-            const response = await fetchImpl(url, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json; charset=utf-8' },
-              body,
-              redirect: 'manual',
-              signal: AbortSignal.timeout(budgetMs),
-            });
-            const text = (await response.text()).slice(0, MAX_ANSWER_CHARS);
-            const attempt = classifyRobotAnswer(robot.kind, response.status, text, now(), response.headers);
-            if (attempt.outcome === 'retry' && attempt.retryAfterMs !== undefined) {
-              rateWindow.block(label, now() + attempt.retryAfterMs);
-            }
-            return attempt;
-          } catch (error) {
-            return { outcome: 'retry', error: describeFailure(error, budgetMs) };
-          }
+          const earlier = sentHere.get(id);
+          if (earlier && (await earlier).outcome === 'delivered') return earlier;
+          // Set before any await, so a concurrent attempt of the same id finds it.
+          const current = send(budgetMs);
+          sentHere.set(id, current);
+          if (sentHere.size > MAX_REMEMBERED) sentHere.delete(sentHere.keys().next().value as string);
+          const attempt = await current;
+          if (attempt.outcome !== 'delivered' && sentHere.get(id) === current) sentHere.delete(id);
+          return attempt;
         },
       };
     },

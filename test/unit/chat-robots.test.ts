@@ -34,19 +34,27 @@ const ROBOTS: Record<ChatRobot['kind'], ChatRobot> = {
 };
 const CANARIES = [DING_TOKEN, DING_SECRET, LARK_SECRET, WECOM_KEY, 'c4n4ry-hook-id'];
 
+/** Overrides where `undefined` removes the field (a status without `change`, `previous` or `algoLibId`). */
+type Overrides = { [K in keyof StatusDocument]?: StatusDocument[K] | undefined };
+
 /** The updated release of the brief's example. */
-const updated = (overrides: Partial<StatusDocument> = {}) =>
-  sampleStatus({
-    name: 'face-detector',
-    version: '1.0.1',
-    algoLibId: '36',
-    change: 'updated',
-    previous: { version: '1.0.0', packageKey: 'library/face-detector/face-detector-1.0.0.tar.gz' },
-    package: { bucket: 'algolib-packages', key: 'library/face-detector/face-detector-1.0.1.tar.gz', etag: 'E1' },
-    manifest: { key: 'library/face-detector/face-detector-1.0.1.manifest.json', etag: 'M1' },
-    errors: [],
+const updated = (overrides: Overrides = {}): StatusDocument => {
+  const status: Record<string, unknown> = {
+    ...sampleStatus({
+      name: 'face-detector',
+      version: '1.0.1',
+      algoLibId: '36',
+      change: 'updated',
+      previous: { version: '1.0.0', packageKey: 'library/face-detector/face-detector-1.0.0.tar.gz' },
+      package: { bucket: 'algolib-packages', key: 'library/face-detector/face-detector-1.0.1.tar.gz', etag: 'E1' },
+      manifest: { key: 'library/face-detector/face-detector-1.0.1.manifest.json', etag: 'M1' },
+      errors: [],
+    }),
     ...overrides,
-  });
+  };
+  for (const [field, value] of Object.entries(status)) if (value === undefined) delete status[field];
+  return status as StatusDocument;
+};
 
 const rejected = (count: number) =>
   updated({
@@ -142,7 +150,7 @@ describe('chatSummaryOf', () => {
     });
   });
 
-  it.each<[string, Partial<StatusDocument>, string]>([
+  it.each<[string, Overrides, string]>([
     [
       'a new library',
       { change: 'created', previous: undefined },
@@ -391,6 +399,22 @@ describe('chat robot delivery', () => {
     // Assert
     expect(robot.sent).toHaveLength(1);
     expect(again).toEqual(first);
+  });
+
+  it('posts once when two invocations on one instance notify the same outcome at the same time', async () => {
+    // Arrange
+    const robot = fakeRobot();
+    const { notifier, deadline } = setup(ROBOTS.lark, robot.fetch);
+
+    // Act
+    const [first, second] = await Promise.all([
+      notifier.notify(updated(), undefined, deadline()),
+      notifier.notify(updated(), undefined, deadline()),
+    ]);
+
+    // Assert
+    expect(robot.sent).toHaveLength(1);
+    expect([first, second]).toMatchObject([[{ delivered: true }], [{ delivered: true }]]);
   });
 
   it('keeps a webhook record with the same endpoint and id apart from a robot’s (kinds differ)', async () => {
