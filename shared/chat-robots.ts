@@ -23,10 +23,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import { type ChatSummary, type ChatSummaryOptions, chatSummaryOf } from './chat-message.ts';
 import { CHAT_ROBOT_HOSTS, type ChatRobot, type ChatRobotKind } from './config.ts';
-import { type Attempt, type Channel, describeFailure } from './notifier.ts';
+import { type Attempt, type Channel, classifyHttpStatus, describeFailure } from './notifier.ts';
 import type { RateLimit, RateWindow } from './rate-window.ts';
 import { TERMINAL_STATES } from './status.ts';
-import { classifyHttpStatus } from './webhooks.ts';
 
 export { CHAT_ROBOT_HOSTS };
 
@@ -232,7 +231,7 @@ export const classifyRobotAnswer = (
   headers: Headers | null,
 ): Attempt => {
   if (status < 200 || status >= 300) {
-    return classifyHttpStatus(new Response(null, { status, headers: headers ?? {} }), nowMs);
+    return classifyHttpStatus(status, headers?.get('retry-after') ?? null, nowMs);
   }
   let answer: Record<string, unknown>;
   try {

@@ -66,6 +66,9 @@ export type NotifierOptions = {
 /** Full-jitter backoff: first wait below 500 ms, never above 5 s. */
 export const NOTIFY_BACKOFF = { baseMs: 500, maxDelayMs: 5_000, maxAttempts: 8 };
 
+/** 4xx answers that a later attempt can fix: Request Timeout, Conflict, Too Early, Too Many Requests. */
+const RETRYABLE_4XX = new Set([408, 409, 425, 429]);
+
 const NOT_ATTEMPTED: Attempt = { outcome: 'stop', error: 'deadline reached before the first attempt' };
 
 /**
@@ -98,6 +101,46 @@ export const describeFailure = (error: unknown, timeoutMs: number): string => {
   const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
   if (typeof cause?.code === 'string') return cause.code;
   return error instanceof Error ? error.name : 'network error';
+};
+
+/**
+ * `Retry-After` as delay-seconds or an HTTP date, in ms from `nowMs`; `undefined` when absent or unreadable.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('3', Date.now()); // 3000
+ * ```
+ */
+export const parseRetryAfter = (value: string | null, nowMs: number): number | undefined => {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // HTTP dates start with the day name (IMF-fixdate, RFC 850, asctime); Date.parse alone would accept "-1".
+  const date = /^[A-Za-z]{3}/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+};
+
+/**
+ * An HTTP answer as an attempt, for every channel: 2xx delivered; 410 and redirects final (a redirect is never
+ * followed: it could carry a signed payload somewhere unintended); 408/409/425/429 and 5xx retried, after
+ * `Retry-After` when given; any other 4xx final.
+ *
+ * @example
+ * ```ts
+ * classifyHttpStatus(503, '2', Date.now()); // { outcome: 'retry', status: 503, error: 'HTTP 503', retryAfterMs: 2000 }
+ * ```
+ */
+export const classifyHttpStatus = (status: number, retryAfter: string | null, nowMs: number): Attempt => {
+  if (status >= 200 && status < 300) return { outcome: 'delivered', status };
+  if (status === 410) return { outcome: 'stop', status, error: 'HTTP 410 Gone: the endpoint asked to stop' };
+  if (status >= 300 && status < 400) {
+    return { outcome: 'stop', status, error: `HTTP ${status}: redirects are not followed` };
+  }
+  if (status >= 500 || RETRYABLE_4XX.has(status)) {
+    const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
+    return { outcome: 'retry', status, error: `HTTP ${status}`, ...(retryAfterMs !== undefined && { retryAfterMs }) };
+  }
+  return { outcome: 'stop', status, error: `HTTP ${status}` };
 };
 
 /** Old records carry no kind: they are Standard Webhooks. */

@@ -10,14 +10,17 @@ import type { Logger } from './log.ts';
 import {
   type Attempt,
   type Channel,
+  classifyHttpStatus,
   createNotifier,
   describeFailure,
   type Notifier,
   notificationIdOf,
+  parseRetryAfter,
 } from './notifier.ts';
 import { type RegistrationState, type StatusDocument, TERMINAL_STATES } from './status.ts';
 
 export type { Notifier };
+export { parseRetryAfter };
 
 export type WebhookType = `algolib.${Lowercase<RegistrationState>}`;
 
@@ -38,8 +41,6 @@ export type WebhookNotifierOptions = {
 };
 
 const USER_AGENT = 'algolib-pipeline';
-/** 4xx answers that a later attempt can fix: Request Timeout, Conflict, Too Early, Too Many Requests. */
-const RETRYABLE_4XX = new Set([408, 409, 425, 429]);
 
 /**
  * The idempotency key of a notification: the same package (bucket/key), package etag, manifest etag and state always
@@ -100,38 +101,6 @@ export const endpointLabel = (url: string): string => {
 };
 
 /**
- * `Retry-After` as delay-seconds or an HTTP date, in ms from `nowMs`; `undefined` when absent or unreadable.
- *
- * @example
- * ```ts
- * parseRetryAfter('3', Date.now()); // 3000
- * ```
- */
-export const parseRetryAfter = (value: string | null, nowMs: number): number | undefined => {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  // HTTP dates start with the day name (IMF-fixdate, RFC 850, asctime); Date.parse alone would accept "-1".
-  const date = /^[A-Za-z]{3}/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-};
-
-export const classifyHttpStatus = (response: Response, nowMs: number): Attempt => {
-  const { status } = response;
-  if (status >= 200 && status < 300) return { outcome: 'delivered', status };
-  if (status === 410) return { outcome: 'stop', status, error: 'HTTP 410 Gone: the endpoint asked to stop' };
-  // A redirect is a misconfigured URL; following it could send the signed payload somewhere unintended.
-  if (status >= 300 && status < 400) {
-    return { outcome: 'stop', status, error: `HTTP ${status}: redirects are not followed` };
-  }
-  if (status >= 500 || RETRYABLE_4XX.has(status)) {
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), nowMs);
-    return { outcome: 'retry', status, error: `HTTP ${status}`, ...(retryAfterMs !== undefined && { retryAfterMs }) };
-  }
-  return { outcome: 'stop', status, error: `HTTP ${status}` };
-};
-
-/**
  * One endpoint as a channel: a signed POST of `{type, timestamp, data}`, serialised once per status and re-signed with
  * each attempt's own timestamp.
  *
@@ -169,7 +138,7 @@ export const webhookChannel = (
             const response = await fetchImpl(endpoint.url, init as RequestInit);
             // Only the status matters; cancelling frees the connection without waiting for a slow body.
             await response.body?.cancel().catch(() => {});
-            return classifyHttpStatus(response, now());
+            return classifyHttpStatus(response.status, response.headers.get('retry-after'), now());
           } catch (error) {
             return { outcome: 'retry', error: describeFailure(error, budgetMs) };
           }

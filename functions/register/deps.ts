@@ -9,6 +9,14 @@ import { createRateWindow } from '../../shared/rate-window.ts';
 import type { RegisterDeps } from '../../shared/register.ts';
 import { webhookChannel } from '../../shared/webhooks.ts';
 
+/** The parts of a robot's URL that are its credential: query values and the hook id at the end of the path. */
+const tokensOf = (url: string): string[] => {
+  const parsed = new URL(url);
+  const parts = [...parsed.searchParams.values(), parsed.pathname.split('/').pop() ?? ''];
+  // Short values (`send`, a port) are not credentials, and scrubbing them would mangle ordinary log text.
+  return parts.filter((part) => part.length >= 16);
+};
+
 /** Every value that must never reach a log line, read when the line is written. */
 const secretsOf = (config: Config, credentials: () => Credentials) => () => {
   const { accessKeySecret, securityToken } = credentials();
@@ -18,7 +26,11 @@ const secretsOf = (config: Config, credentials: () => Credentials) => () => {
     ...(securityToken ? [securityToken] : []),
     ...config.webhooks.endpoints.flatMap((endpoint) => endpoint.secrets),
     // A robot's URL carries its token (DingTalk access_token, WeCom key, Lark hook id): as secret as its secret.
-    ...config.chatRobots.flatMap((robot) => [robot.url, ...(robot.secret ? [robot.secret] : [])]),
+    ...config.chatRobots.flatMap((robot) => [
+      robot.url,
+      ...tokensOf(robot.url),
+      ...(robot.secret ? [robot.secret] : []),
+    ]),
   ];
 };
 
