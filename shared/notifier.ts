@@ -213,7 +213,10 @@ export const createNotifier = (options: NotifierOptions): Notifier => {
       }
       if (waitMs > 0) await sleep(waitMs);
     }
-    return message.attempt(Math.min(timeoutMs, deadline.remaining()));
+    // A late timer (a busy machine) can wake past the deadline; an attempt then has no budget at all.
+    const budgetMs = Math.min(timeoutMs, deadline.remaining());
+    if (budgetMs <= 0) return { outcome: 'stop', error: 'deadline reached before the attempt' };
+    return message.attempt(budgetMs);
   };
 
   /** Attempts through the one retry policy until delivered, refused, out of attempts or out of time; never throws. */

@@ -16,6 +16,7 @@ import { createNotifier, notificationIdOf } from '../../shared/notifier.ts';
 import { createRateWindow } from '../../shared/rate-window.ts';
 import { deadlineAt } from '../../shared/retry.ts';
 import type { NotificationRecord, StatusDocument } from '../../shared/status.ts';
+import { webhookChannel } from '../../shared/webhooks.ts';
 import { sampleStatus } from '../fixtures/status-document.ts';
 
 // Canaries: recognisable values that must never appear in a message, a record or a log line.
@@ -574,4 +575,47 @@ describe('chat robot delivery', () => {
       expect(exposed).not.toContain('internal.example.com');
     },
   );
+});
+
+describe('createNotifier', () => {
+  it('makes no attempt when a late timer wakes past the deadline', async () => {
+    // Arrange: the endpoint answers 503 once; the sleep before the retry overshoots by 10 s, as on a loaded machine.
+    const sent: string[] = [];
+    const fetch: typeof globalThis.fetch = async (input) => {
+      sent.push(String(input));
+      return new Response(null, { status: sent.length === 1 ? 503 : 204 });
+    };
+    let time = Date.now();
+    const channel = webhookChannel(
+      { url: 'https://hooks.example.com/in', secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] },
+      { fetch, now: () => time },
+    );
+    const notifier = createNotifier({
+      channels: [channel],
+      timeoutMs: 1_000,
+      log: createLogger(
+        {},
+        () => [],
+        () => {},
+      ),
+      now: () => time,
+      sleep: async (ms) => {
+        time += ms + 10_000;
+      },
+      random: () => 0.5,
+    });
+
+    // Act
+    const records = await notifier.notify(
+      updated(),
+      undefined,
+      deadlineAt(time + 3_000, () => time),
+    );
+
+    // Assert
+    expect(sent).toHaveLength(1);
+    expect(records).toMatchObject([
+      { delivered: false, attempts: 2, lastError: 'deadline reached before the attempt' },
+    ]);
+  });
 });
