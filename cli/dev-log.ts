@@ -122,6 +122,8 @@ export const classifyLogEntry = (entry: Record<string, unknown>): Classified => 
     }
     case 'webhook':
       return { meaning: entry.verified === false ? 'problem' : 'outcome' };
+    case 'chat-robot':
+      return { meaning: entry.accepted === false || entry.verified === false ? 'problem' : 'outcome' };
     case 'fc':
       if (entry.outcome === 'failed' || entry.event === 'dead-letter') return { meaning: 'problem' };
       if (entry.outcome === 'succeeded') return { meaning: 'outcome' };

@@ -22,9 +22,12 @@ const OPTIONS = {
   'webhook-secret': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   filter: { type: 'string' },
+  chat: { type: 'string' },
 } as const;
 
-const usage = `Usage: algolib dev [--data-dir d] [--state-file f] [--webhook-url u --webhook-secret s] [--quiet] [--filter t]
+const CHAT_KINDS = ['dingtalk', 'wecom', 'lark'] as const;
+
+const usage = `Usage: algolib dev [--data-dir d] [--state-file f] [--webhook-url u --webhook-secret s] [--chat kind] [--quiet] [--filter t]
 
 Runs the local cloud on 127.0.0.1 until Ctrl-C: an OSS emulator with the bucket, the CityVisual emulator, the
 FC emulator running the register function from template.yml (build it first: npm run build) and a webhook
@@ -43,6 +46,8 @@ Options:
                         by --local from other folders: pass it as --state-file there too).
   --webhook-url <u>     Send webhooks to this receiver instead of the built-in one (needs --webhook-secret).
   --webhook-secret <s>  The receiver's whsec_… signing secret.
+  --chat <kind>         Also run a local chat robot (dingtalk, wecom or lark) that checks signatures and rate
+                        limits as the real one does; its messages appear in this log (docs/notifications.md).
   --debug               Print stack traces of unexpected errors.
   -h, --help            Show this help.
 
@@ -57,6 +62,7 @@ const printBanner = (
   dataDir: string | undefined,
   builtInReceiver: boolean,
   pointer: string | undefined,
+  robot?: { kind: string; url: string },
 ) => {
   const { bold, dim } = out.colors;
   const localFlags = stateFile === PROJECT_STATE_FILE ? '--local' : `--local --state-file ${stateFile}`;
@@ -81,6 +87,7 @@ const printBanner = (
     'webhooks',
     `${builtInReceiver ? state.webhook.url : new URL(state.webhook.url).origin} ${builtInReceiver ? '(built-in receiver)' : '(your receiver)'}`,
   );
+  if (robot) row('chat', `${robot.kind} robot at ${new URL(robot.url).origin} (its messages appear below)`);
   row('data', dataDir ?? 'a temporary folder, removed on exit');
   row('state file', `${stateFile} (endpoints and credentials for --local; removed on exit)`);
   if (pointer) row('found from', `any folder, through ${pointer}`);
@@ -116,6 +123,10 @@ export const dev: Command = {
       throw new UsageError('Expected `--webhook-url` and `--webhook-secret` together', 'dev');
     }
     rememberSecret(secret);
+    const chat = values.chat;
+    if (chat !== undefined && !(CHAT_KINDS as readonly string[]).includes(chat)) {
+      throw new UsageError(`Expected \`--chat\` to be one of ${CHAT_KINDS.join(', ')}, got ${chat}`, 'dev');
+    }
     const out = createOutput();
     const { DEFAULT_STATE_FILE, readStateFile, startLocalCloud } = await import('../local/cloud.ts');
     const stateFile = values['state-file'] ?? DEFAULT_STATE_FILE;
@@ -139,6 +150,7 @@ export const dev: Command = {
       stateFile,
       ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
       ...(url !== undefined && secret !== undefined ? { webhook: { url, secret } } : {}),
+      ...(chat === undefined ? {} : { chat: chat as (typeof CHAT_KINDS)[number] }),
       log: devLogPrinter(out, { quiet: values.quiet ?? false, filter: values.filter }),
     });
     // Only the default state file is pointed at: one named with --state-file is named again where it is used.
@@ -148,10 +160,11 @@ export const dev: Command = {
       cloud.state.fc.accessKeySecret,
       cloud.state.cityvisual.accessKeySecret,
       cloud.state.webhook.secret,
+      cloud.robot?.secret,
     ]) {
       rememberSecret(value);
     }
-    printBanner(out, cloud.state, stateFile, values['data-dir'], cloud.receiver !== undefined, pointer);
+    printBanner(out, cloud.state, stateFile, values['data-dir'], cloud.receiver !== undefined, pointer, cloud.robot);
     const received = await signal;
     out.note(`${received}: shutting down the local cloud…`);
     if (pointer) removeUserPointer(env, resolve(stateFile));

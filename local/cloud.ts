@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createFc2Client, createFcApi } from '../deploy/fc-api.ts';
 import { runDeploy } from '../deploy/run-deploy.ts';
+import type { ChatRobotKind } from '../shared/config.ts';
+import { type ChatRobotReceiver, startChatRobotReceiver } from './chat-robot-receiver.ts';
 import { type CityVisualEmulator, startCityVisualEmulator } from './cityvisual/cityvisual-emulator.ts';
 import { type FcEmulator, startFcEmulator } from './fc/fc-emulator.ts';
 import { type OssEmulator, type OssObjectCreatedEvent, startOssEmulator } from './oss/oss-emulator.ts';
@@ -44,6 +46,8 @@ export type LocalCloudOptions = {
   parameters?: Record<string, string>;
   /** Send webhooks to this receiver instead of starting the built-in one. */
   webhook?: { url: string; secret: string };
+  /** Also start a chat robot of this kind and notify it (CHAT_ROBOTS), as `algolib dev --chat <kind>` does. */
+  chat?: ChatRobotKind;
   /** FC emulator knobs for tests and chaos runs. */
   fc?: { asyncRetryBaseMs?: number; maxInstances?: number; crashRate?: number; seed?: number };
   /** Use these credentials instead of random ones (e.g. recognisable canaries for a leak scan); each one is optional. */
@@ -75,6 +79,8 @@ export type LocalCloud = {
   cityvisual: CityVisualEmulator;
   fc: FcEmulator;
   receiver: WebhookReceiver | undefined;
+  /** The chat robot started with `chat`; its `messages()` are what the group would read. */
+  robot: ChatRobotReceiver | undefined;
   /** Resolves when no invocation is queued, running or waiting for a retry. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -229,6 +235,14 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       secret: (receiver as WebhookReceiver).secret,
     };
 
+    const robot = options.chat
+      ? await startChatRobotReceiver({ kind: options.chat, ...(log ? { log } : {}) })
+      : undefined;
+    if (robot) started.push(robot);
+    const chatRobots = robot
+      ? JSON.stringify([{ kind: robot.kind, url: robot.url, ...(robot.secret ? { secret: robot.secret } : {}) }])
+      : undefined;
+
     fc = await startFcEmulator({
       codeDir: join(dataDir, 'fc'),
       apiCredentials: [fcApi],
@@ -265,6 +279,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         // The reader key may have been given rather than derived.
         CityVisualOssAccessKeyId: cityVisualReader.accessKeyId,
         CityVisualOssAccessKeySecret: cityVisualReader.accessKeySecret,
+        ...(chatRobots ? { ChatRobots: chatRobots } : {}),
         ...options.parameters,
       },
       ...(log ? { log } : {}),
@@ -300,6 +315,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       cityvisual,
       fc: running,
       receiver,
+      robot,
       idle: () => running.idle(),
       close: async () => {
         if (stateFile) rmSync(stateFile, { force: true });

@@ -47,6 +47,82 @@ const webhookEndpoints = z
     ),
   );
 
+export type ChatRobotKind = 'dingtalk' | 'wecom' | 'lark';
+
+/**
+ * The hosts each robot's webhook URL is documented on (DingTalk `https://oapi.dingtalk.com/robot/send?access_token=…`,
+ * WeCom `https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…`, Lark `https://open.feishu.cn/open-apis/bot/v2/hook/…`
+ * or `https://open.larksuite.com/…`); any other host is refused at start-up, loopback aside (the local cloud).
+ */
+export const CHAT_ROBOT_HOSTS: Record<ChatRobotKind, readonly string[]> = {
+  dingtalk: ['oapi.dingtalk.com'],
+  wecom: ['qyapi.weixin.qq.com'],
+  lark: ['open.feishu.cn', 'open.larksuite.com'],
+};
+
+const STATES = ['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'] as const;
+
+/** One chat robot; `secret` is DingTalk's 加签 `SEC…` or Lark's 签名校验 secret (WeCom signs nothing). */
+const ChatRobotSchema = z.strictObject({
+  kind: z.enum(['dingtalk', 'wecom', 'lark']),
+  url: z.url({ protocol: /^https?$/ }),
+  secret: z.optional(text),
+  states: z.optional(z.array(z.enum(STATES)).check(z.minLength(1))),
+});
+
+/** The first thing wrong with a robot's entry, naming its host but never its path or query (they carry the token). */
+const chatRobotProblem = (robot: z.infer<typeof ChatRobotSchema>, index: number): string | undefined => {
+  const url = new URL(robot.url);
+  const hostname = url.hostname;
+  const loopback = LOOPBACK_HOST.test(url.host.replace(/:\d+$/, ''));
+  const official = CHAT_ROBOT_HOSTS[robot.kind];
+  if (!loopback && !official.includes(hostname)) {
+    return `entry ${index}: expected the host of a ${robot.kind} robot to be ${official.join(' or ')} (or a loopback address), got ${hostname}`;
+  }
+  if (!loopback && url.protocol !== 'https:') return `entry ${index}: must use https://`;
+  if (robot.kind === 'wecom' && robot.secret !== undefined) {
+    return `entry ${index}: a wecom robot takes no secret (the key in its URL is the credential)`;
+  }
+  return undefined;
+};
+
+const chatRobots = z.pipe(
+  z.pipe(
+    z.pipe(
+      z._default(z.string(), '[]'),
+      z.transform((raw: string, ctx) => {
+        try {
+          return JSON.parse(raw) as unknown;
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'must be a JSON array of {"kind","url","secret"?}', input: raw });
+          return z.NEVER;
+        }
+      }),
+    ),
+    z.array(ChatRobotSchema),
+  ),
+  z.transform((robots, ctx) => {
+    const problem = robots.map(chatRobotProblem).find((found) => found !== undefined);
+    if (problem === undefined) return robots;
+    ctx.issues.push({ code: 'custom', message: problem, input: robots });
+    return z.NEVER;
+  }),
+);
+
+/** Absent or empty: no console links in chat messages. */
+const consoleUrl = z.pipe(
+  z.optional(z.string()),
+  z.transform((raw: string | undefined, ctx) => {
+    const value = raw?.trim();
+    if (!value) return undefined;
+    if (!/^https?:\/\/[^/\s]+/.test(value)) {
+      ctx.issues.push({ code: 'custom', message: 'must be an http(s) URL', input: raw });
+      return z.NEVER;
+    }
+    return value;
+  }),
+);
+
 const splitList = z.transform((raw: string) =>
   raw
     .split(',')
@@ -56,7 +132,7 @@ const splitList = z.transform((raw: string) =>
 
 const webhookStates = z.pipe(
   z.pipe(z._default(z.string(), 'REGISTERED,REJECTED,CONFLICT,FAILED'), splitList),
-  z.array(z.enum(['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'])),
+  z.array(z.enum(STATES)),
 );
 
 export const ConfigSchema = z.object({
@@ -89,11 +165,16 @@ export const ConfigSchema = z.object({
   VERSION_POLICY: z._default(z.enum(['upgrade', 'create-only']), 'upgrade'),
   /** Whether an identical re-publish (`change: "unchanged"`) is notified too. */
   NOTIFY_UNCHANGED: z._default(z.enum(['true', 'false']), 'false'),
+  CHAT_ROBOTS: chatRobots,
+  /** The console's base URL; chat messages link to `<CONSOLE_URL>/libraries/<name>`. */
+  CONSOLE_URL: consoleUrl,
 });
 
 type Env = z.infer<typeof ConfigSchema>;
 
 export type WebhookEndpoint = z.infer<typeof WebhookEndpointSchema>;
+
+export type ChatRobot = z.infer<typeof ChatRobotSchema>;
 
 export type Config = {
   bucket: string;
@@ -116,6 +197,8 @@ export type Config = {
   webhooks: { endpoints: WebhookEndpoint[]; states: Env['WEBHOOK_STATES']; timeoutMs: number };
   versionPolicy: Env['VERSION_POLICY'];
   notifyUnchanged: boolean;
+  chatRobots: ChatRobot[];
+  consoleUrl: string | undefined;
 };
 
 const toConfig = (env: Env): Config => ({
@@ -142,10 +225,12 @@ const toConfig = (env: Env): Config => ({
   webhooks: { endpoints: env.WEBHOOK_ENDPOINTS, states: env.WEBHOOK_STATES, timeoutMs: env.WEBHOOK_TIMEOUT_MS },
   versionPolicy: env.VERSION_POLICY,
   notifyUnchanged: env.NOTIFY_UNCHANGED === 'true',
+  chatRobots: env.CHAT_ROBOTS,
+  consoleUrl: env.CONSOLE_URL,
 });
 
 /** The variables whose values are secrets: never printed, even in a config error. */
-export const SECRET_VARIABLES = ['CITYVISUAL_OSS_ACCESS_KEY_SECRET', 'WEBHOOK_ENDPOINTS'] as const;
+export const SECRET_VARIABLES = ['CITYVISUAL_OSS_ACCESS_KEY_SECRET', 'WEBHOOK_ENDPOINTS', 'CHAT_ROBOTS'] as const;
 
 /**
  * Reads the configuration from an environment; throws `ConfigError` naming the first bad variable.

@@ -28,11 +28,11 @@ export class EventParseError extends PipelineError {
 }
 
 /**
- * A call to a remote service (OSS, CityVisual, a webhook) failed. `retryable` says whether trying again can help;
+ * A call to a remote service (OSS, CityVisual, a webhook, a chat robot) failed. `retryable` says whether trying again can help;
  * `code` is the service's own error code (`Throttling.User`, `FileAlreadyExists`, `ECONNRESET`, …).
  */
 export class RemoteError extends PipelineError {
-  public readonly service: 'oss' | 'cityvisual' | 'webhook';
+  public readonly service: 'oss' | 'cityvisual' | 'webhook' | 'chat-robot';
   public readonly code: string;
   public readonly retryable: boolean;
   public readonly httpStatus: number | undefined;

@@ -24,6 +24,13 @@ export type RetryOptions = {
   deadline: Deadline;
   /** Called before each retry's wait, e.g. to log the failed attempt. */
   onRetry?: (error: RemoteError, attemptNumber: number, delayMs: number) => void;
+  /**
+   * The wait before the next attempt when the failure itself says how long (a `Retry-After`, a chat robot's documented
+   * rate-limit window); `undefined` falls back to full jitter. The deadline check applies to it all the same.
+   */
+  delayOf?: (error: RemoteError, attemptNumber: number) => number | undefined;
+  /** The time an attempt needs after the wait for a retry to be worth it (default `policy.baseMs`). */
+  minAttemptMs?: number;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
 };
@@ -40,7 +47,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * ```
  */
 export const withRetry = <T>(operation: (attemptNumber: number) => Promise<T>, options: RetryOptions): Promise<T> => {
-  const { policy, deadline, onRetry, random = Math.random, sleep = defaultSleep } = options;
+  const { policy, deadline, onRetry, delayOf, random = Math.random, sleep = defaultSleep } = options;
+  const minAttemptMs = options.minAttemptMs ?? policy.baseMs;
   return pRetry(operation, {
     retries: policy.maxAttempts - 1,
     // Delays are ours (full jitter, deadline-aware), so p-retry's own backoff is zero.
@@ -48,9 +56,9 @@ export const withRetry = <T>(operation: (attemptNumber: number) => Promise<T>, o
     maxTimeout: 0,
     shouldRetry: async ({ error, attemptNumber }) => {
       if (!(error instanceof RemoteError) || !error.retryable) return false;
-      const delayMs = fullJitterDelay(policy, attemptNumber, random);
+      const delayMs = delayOf?.(error, attemptNumber) ?? fullJitterDelay(policy, attemptNumber, random);
       // Another attempt needs time to run, not just to start: leave at least one base delay after the wait.
-      if (deadline.remaining() - delayMs < policy.baseMs) return false;
+      if (deadline.remaining() - delayMs < minAttemptMs) return false;
       onRetry?.(error, attemptNumber, delayMs);
       await sleep(delayMs);
       return true;

@@ -1,10 +1,21 @@
 /** Wires the ports of the register function from its config: built once per instance, in `initialize`. */
+import { chatRobotChannel } from '../../shared/chat-robots.ts';
 import { createPopCoreRegistry } from '../../shared/cityvisual.ts';
 import type { Config } from '../../shared/config.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
+import { createNotifier } from '../../shared/notifier.ts';
 import { type Credentials, createOssStore } from '../../shared/object-store.ts';
+import { createRateWindow } from '../../shared/rate-window.ts';
 import type { RegisterDeps } from '../../shared/register.ts';
-import { createWebhookNotifier } from '../../shared/webhooks.ts';
+import { webhookChannel } from '../../shared/webhooks.ts';
+
+/** The parts of a robot's URL that are its credential: query values and the hook id at the end of the path. */
+const tokensOf = (url: string): string[] => {
+  const parsed = new URL(url);
+  const parts = [...parsed.searchParams.values(), parsed.pathname.split('/').pop() ?? ''];
+  // Short values (`send`, a port) are not credentials, and scrubbing them would mangle ordinary log text.
+  return parts.filter((part) => part.length >= 16);
+};
 
 /** Every value that must never reach a log line, read when the line is written. */
 const secretsOf = (config: Config, credentials: () => Credentials) => () => {
@@ -14,6 +25,12 @@ const secretsOf = (config: Config, credentials: () => Credentials) => () => {
     accessKeySecret,
     ...(securityToken ? [securityToken] : []),
     ...config.webhooks.endpoints.flatMap((endpoint) => endpoint.secrets),
+    // A robot's URL carries its token (DingTalk access_token, WeCom key, Lark hook id): as secret as its secret.
+    ...config.chatRobots.flatMap((robot) => [
+      robot.url,
+      ...tokensOf(robot.url),
+      ...(robot.secret ? [robot.secret] : []),
+    ]),
   ];
 };
 
@@ -35,6 +52,14 @@ export const createDeps = (
       credentials,
     });
   const packages = store(config.bucket);
+  // One slot book per instance: a robot's rate limit holds across the invocations this instance serves.
+  const rateWindow = createRateWindow();
+  const channels = [
+    ...config.webhooks.endpoints.map((endpoint) => webhookChannel(endpoint, { states: config.webhooks.states })),
+    ...config.chatRobots.map((robot) =>
+      chatRobotChannel(robot, { statusPrefix: config.statusPrefix, consoleUrl: config.consoleUrl, rateWindow }),
+    ),
+  ];
   return {
     config,
     packages,
@@ -46,13 +71,7 @@ export const createDeps = (
       oss: config.cityVisual.oss,
       credentials,
     }),
-    notifierFor: (log) =>
-      createWebhookNotifier({
-        endpoints: config.webhooks.endpoints,
-        states: config.webhooks.states,
-        timeoutMs: config.webhooks.timeoutMs,
-        log,
-      }),
+    notifierFor: (log) => createNotifier({ channels, timeoutMs: config.webhooks.timeoutMs, log }),
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };

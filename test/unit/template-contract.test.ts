@@ -107,6 +107,6 @@ describe('template.yml', () => {
 
   it('marks every secret parameter NoEcho', () => {
     // Assert
-    expect([...model().noEcho].sort()).toEqual(['CityVisualOssAccessKeySecret', 'WebhookEndpoints']);
+    expect([...model().noEcho].sort()).toEqual(['ChatRobots', 'CityVisualOssAccessKeySecret', 'WebhookEndpoints']);
   });
 });

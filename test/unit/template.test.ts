@@ -223,7 +223,7 @@ describe('loadTemplate', () => {
     const model = loadTemplate(`${root}/template.yml`, { parameters });
 
     // Assert
-    expect(model.noEcho).toEqual(new Set(['CityVisualOssAccessKeySecret', 'WebhookEndpoints']));
+    expect(model.noEcho).toEqual(new Set(['CityVisualOssAccessKeySecret', 'WebhookEndpoints', 'ChatRobots']));
     expect(model.services).toHaveLength(1);
     const service = model.services[0];
     expect(service?.name).toBe('algolib');
@@ -270,6 +270,8 @@ describe('loadTemplate', () => {
           CITYVISUAL_OSS_ACCESS_KEY_SECRET: TEMPLATE_PARAMETERS.CityVisualOssAccessKeySecret,
           WEBHOOK_ENDPOINTS: '[]',
           VERSION_POLICY: 'upgrade',
+          CHAT_ROBOTS: '[]',
+          CONSOLE_URL: '',
         },
         asyncConfiguration: {
           maxAsyncRetryAttempts: 2,
