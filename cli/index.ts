@@ -9,6 +9,10 @@ import { CliError, debugTextOf, messageOf, UsageError } from './errors.ts';
 type Entry = { summary: string; load(): Promise<Command> };
 
 const COMMANDS: Record<string, Entry> = {
+  init: {
+    summary: 'write a starting manifest beside a package (name and version from its file name)',
+    load: async () => (await import('./init.ts')).init,
+  },
   validate: {
     summary: 'check a manifest offline (and against its package file)',
     load: async () => (await import('./validate.ts')).validate,
@@ -33,6 +37,10 @@ const COMMANDS: Record<string, Entry> = {
   demo: {
     summary: 'publish the example package on an in-process local cloud (npm start)',
     load: async () => (await import('./demo.ts')).demo,
+  },
+  completion: {
+    summary: 'print the shell completion script (bash or zsh)',
+    load: async () => (await import('./completion.ts')).completion,
   },
 };
 

@@ -38,11 +38,20 @@ const PACKAGE_FIELDS: PackageField[] = ['size', 'crc64', 'sha256'];
  */
 const STAND_IN: PackageDigest = { size: 1, crc64: '0', sha256: '0'.repeat(64) };
 
-/** Reads a manifest file; a missing or unreadable file is a one-line `CliError` (exit 2). */
-export const readManifestFile = async (file: string): Promise<Uint8Array> => {
+/**
+ * Reads a manifest file; a missing or unreadable file is a one-line `CliError` (exit 2). When `packageFile` is given
+ * (publish looking beside the package), a missing manifest points to `algolib init`, which writes one.
+ */
+export const readManifestFile = async (file: string, packageFile?: string): Promise<Uint8Array> => {
   try {
     return await readFile(file);
   } catch (error) {
+    if (packageFile !== undefined && (error as { code?: unknown }).code === 'ENOENT') {
+      throw new CliError(
+        `No manifest for ${packageFile}: expected ${file}. Write a starting one with \`algolib init ${packageFile}\` (or pass --manifest <file>)`,
+        { cause: error },
+      );
+    }
     throw explainFileError(error, file, 'manifest');
   }
 };

@@ -146,7 +146,10 @@ export const publishPackage = async (
   out: Output,
 ): Promise<PublishResult> => {
   await assertPackageFile(request.packageFile);
-  const manifestBytes = await readManifestFile(request.manifestFile);
+  // Only the default manifest is one `algolib init` would write: a missing --manifest file is just a wrong path.
+  const besidePackage =
+    request.manifestFile === `${request.packageFile.slice(0, -PACKAGE_SUFFIX.length)}${MANIFEST_SUFFIX}`;
+  const manifestBytes = await readManifestFile(request.manifestFile, besidePackage ? request.packageFile : undefined);
   const digest = await digestPackageFile(request.packageFile);
   const check = checkManifest(manifestBytes, request.manifestFile, digest);
   if (!check.ok) {

@@ -61,6 +61,10 @@ const CRC64 = /^(0|[1-9]\d{0,19})$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const UINT64_MAX = 2n ** 64n - 1n;
 
+/** The forms of `name` and `version`, for tools that guess them (`algolib init` reads them from a file name). */
+export const NAME_PATTERN = NAME;
+export const VERSION_PATTERN = SEMVER;
+
 /** The rules of the patterns above, in words (they complete "Expected `x` to …"). */
 const RULES = {
   name: 'start with a letter and contain only letters, digits, `_` and `-`, 2–64 characters',
