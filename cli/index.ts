@@ -44,6 +44,8 @@ const COMMANDS: Record<string, Entry> = {
   },
 };
 
+const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+
 const USAGE = `Usage: algolib <command> [options]
 
 Publishes CityVisual algorithm libraries: a package (.tar.gz) and its manifest go to OSS, a Function Compute
@@ -51,7 +53,7 @@ function registers the library and writes a status object.
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, entry]) => `  ${name.padEnd(10)}${entry.summary}`)
+  .map(([name, entry]) => `  ${name.padEnd(NAME_WIDTH)}${entry.summary}`)
   .join('\n')}
 
 Run \`algolib <command> --help\` for a command's options. Everywhere: --debug prints stack traces.

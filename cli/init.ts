@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MANIFEST_SUFFIX, PACKAGE_SUFFIX } from '../shared/keys.ts';
 import { INSTALLED_SCHEMA_PATH, NAME_PATTERN, VERSION_PATTERN } from '../shared/manifest.ts';
 import { COMMON_OPTIONS, parseCommandArgs } from './args.ts';
@@ -57,16 +57,29 @@ const cliRoot = (): string | undefined => {
   return undefined;
 };
 
+/** The repository `folder` is in: the nearest folder up with a package.json or a .git. */
+const repositoryOf = (folder: string): string | undefined => {
+  for (let dir = resolve(folder), depth = 0; depth < 64; dir = dirname(dir), depth += 1) {
+    if (existsSync(join(dir, 'package.json')) || existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+  return undefined;
+};
+
 /**
  * `$schema` for a manifest in `folder`: the path from there to the schema this CLI ships (relative, so it works in
- * any clone and any CI checkout), or the usual place of an installed CLI when the shipped file cannot be found.
+ * any clone and any CI checkout of the repository that holds both), or the usual place of an installed CLI when the
+ * shipped file cannot be found. `portable` is false when the schema is outside the manifest's repository (a global
+ * install): the path then works on this machine only.
  */
-export const schemaReferenceFrom = (folder: string, root = cliRoot()): string => {
-  if (root === undefined) return `./${INSTALLED_SCHEMA_PATH}`;
+export const schemaReferenceFrom = (folder: string, root = cliRoot()): { path: string; portable: boolean } => {
+  if (root === undefined) return { path: `./${INSTALLED_SCHEMA_PATH}`, portable: true };
   const path = relative(folder, join(root, 'schema', 'manifest-v1.schema.json'))
     .split(sep)
     .join('/');
-  return path.startsWith('.') ? path : `./${path}`;
+  const repository = repositoryOf(folder);
+  const portable = repository !== undefined && !relative(repository, root).startsWith('..');
+  return { path: path.startsWith('.') ? path : `./${path}`, portable };
 };
 
 /** The starting manifest for `name@version` (either may be a TODO), in the order of the documented example. */
@@ -79,11 +92,11 @@ export const starterManifest = (schema: string, name: string, version: string) =
   capacity: `${TODO}how many streams it processes at once (an integer)`,
   objects: [
     {
-      objType: `${TODO}an object type it outputs, in lower case, e.g. face`,
-      dbTableName: `${TODO}the database table of its results, e.g. face_offline_result`,
-      indexName: `${TODO}the search index of its results, e.g. face_offline_index`,
+      objType: `${TODO}an object type it outputs, e.g. face`,
+      dbTableName: `${TODO}its database table, e.g. face_offline_result`,
+      indexName: `${TODO}its search index, e.g. face_offline_index`,
       indexMode: 'INDEX_PER_DAY',
-      topicName: `${TODO}the message-queue topic of its results, e.g. face_offline`,
+      topicName: `${TODO}its message-queue topic, e.g. face_offline`,
       fields: [
         {
           name: `${TODO}a field of a result, e.g. cameraId`,
@@ -134,7 +147,8 @@ export const init: Command = {
     const guessed = nameAndVersionOf(stem);
     const name = guessed?.name ?? `${TODO}the library's name, e.g. face-detector`;
     const version = guessed?.version ?? `${TODO}its version, e.g. 1.0.0`;
-    const manifest = starterManifest(schemaReferenceFrom(dirname(packageFile)), name, version);
+    const schema = schemaReferenceFrom(dirname(packageFile));
+    const manifest = starterManifest(schema.path, name, version);
     await writeFile(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
     const todos = JSON.stringify(manifest).split(`"${TODO}`).length - 1;
     out.say(
@@ -144,6 +158,11 @@ export const init: Command = {
     );
     out.say(`  fill in the ${todos} "${TODO}…" values (your editor explains each field through $schema)`);
     out.say('  package is left out: `algolib publish` fills it from the package file');
+    if (!schema.portable) {
+      out.say(
+        `  note: $schema points outside this repository (${schema.path}): install the CLI in the repository for a path every checkout has`,
+      );
+    }
     out.say(`next: algolib validate ${manifestFile}, then algolib publish ${packageFile}`);
     return 0;
   },

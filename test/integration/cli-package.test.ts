@@ -84,6 +84,7 @@ describe('the packed CLI', () => {
     const manifest = JSON.parse(readFileSync(join(project, 'dist', 'road-sign-1.0.0.manifest.json'), 'utf8'));
 
     expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('note:');
     expect(manifest.$schema).toBe('../node_modules/algolib-pipeline/schema/manifest-v1.schema.json');
     expect(JSON.parse(readFileSync(join(project, 'dist', manifest.$schema), 'utf8')).$id).toBe(
       'urn:algolib-pipeline:manifest:v1',
