@@ -131,8 +131,7 @@ const shellWords = (words: string[]) => words.join(' ');
 const bashArm = (name: string, spec: CommandCompletion): string => {
   const byKind = new Map<string, string[]>();
   for (const [option, kind] of Object.entries(spec.options)) {
-    const action =
-      kind === 'text' ? ':' : kind === 'folder' ? '_algolib_folders' : `_algolib_files '${kind.files}'`;
+    const action = kind === 'text' ? ':' : kind === 'folder' ? '_algolib_folders' : `_algolib_files '${kind.files}'`;
     byKind.set(action, [...(byKind.get(action) ?? []), option]);
   }
   const values = [...byKind].map(([action, options]) => `        ${options.join('|')}) ${action}; return 0 ;;`);

@@ -26,9 +26,7 @@ describe('COMPLETIONS', () => {
 
     // Act: what follows `algolib <another command>` on a line (an example, a reference) is that command's, and
     // options quoted in prose (`--local` commands) are other commands' too.
-    const own = usage
-      .replace(new RegExp(`algolib (?!${command}\\b)[a-z]+[^\\n]*`, 'g'), '')
-      .replace(/`[^`\n]*`/g, '');
+    const own = usage.replace(new RegExp(`algolib (?!${command}\\b)[a-z]+[^\\n]*`, 'g'), '').replace(/`[^`\n]*`/g, '');
     const documented = new Set(own.match(/--[a-z][a-z-]*[a-z]/g));
     const completed = new Set([...(spec?.flags ?? []), ...Object.keys(spec?.options ?? {})]);
 
