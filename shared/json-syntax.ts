@@ -18,7 +18,10 @@ const describe = (char: string | undefined): string => {
   if (char === undefined) return 'the end of the file';
   if (char === '\n' || char === '\r') return 'a line break';
   if (char === '\t') return 'a tab';
-  if (char < ' ') return `the control character U+${char.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`;
+  const code = `U+${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0').toUpperCase()}`;
+  if (char === '\uFEFF') return `a byte-order mark (${code})`;
+  // Control, format and space characters other than the space itself are invisible in a message: name them.
+  if (/[\p{C}\p{Z}]/u.test(char) && char !== ' ') return `the invisible character ${code}`;
   return `\`${char}\``;
 };
 

@@ -98,6 +98,22 @@ const uniqueBy =
     });
   };
 
+/** An array of 1 to `max` elements, each `keyOf` unique (a repeat is reported at `field` of the repeated element). */
+const uniqueArray = <T extends z.core.$ZodType>(
+  element: T,
+  nouns: { type: string; count: string },
+  max: number,
+  keyOf: (item: z.output<T>) => string,
+  field: string,
+) =>
+  z
+    .array(element, expected(`an array of ${nouns.type}`))
+    .check(
+      z.minLength(1, expected(`an array of 1 to ${max} ${nouns.count}`)),
+      z.maxLength(max, expected(`an array of 1 to ${max} ${nouns.count}`)),
+      z.superRefine(uniqueBy(keyOf, field)),
+    );
+
 const FieldSchema = described(
   z
     .strictObject(
@@ -149,13 +165,7 @@ const ObjectConfigSchema = described(
         `The message-queue topic results of this type go to. It must ${RULES.lowerName64}.`,
       ),
       fields: described(
-        z
-          .array(FieldSchema, expected('an array of field definitions'))
-          .check(
-            z.minLength(1, expected('an array of 1 to 256 fields')),
-            z.maxLength(256, expected('an array of 1 to 256 fields')),
-            z.superRefine(uniqueBy((field) => field.name, 'name')),
-          ),
+        uniqueArray(FieldSchema, { type: 'field definitions', count: 'fields' }, 256, (field) => field.name, 'name'),
         'The fields of a result of this type: 1 to 256, names unique.',
       ),
     },
@@ -227,19 +237,16 @@ export const ManifestSchema = z
         'The library version (AlgoLibVersion): a semantic version such as 1.0.0 or 2.1.0-rc.1.',
       ),
       capabilities: described(
-        z
-          .array(
-            described(
-              pattern(CAPABILITY, RULES.capability),
-              `A capability name, e.g. FACE. It must ${RULES.capability}.`,
-            ),
-            expected('an array of capability names'),
-          )
-          .check(
-            z.minLength(1, expected('an array of 1 to 16 capability names')),
-            z.maxLength(16, expected('an array of 1 to 16 capability names')),
-            z.superRefine(uniqueBy((name) => name, '')),
+        uniqueArray(
+          described(
+            pattern(CAPABILITY, RULES.capability),
+            `A capability name, e.g. FACE. It must ${RULES.capability}.`,
           ),
+          { type: 'capability names', count: 'capability names' },
+          16,
+          (name) => name,
+          '',
+        ),
         'What the library detects (CapabilityNames): 1 to 16 unique capability names, e.g. ["FACE", "PERSON"].',
       ),
       capacity: described(
@@ -252,13 +259,13 @@ export const ManifestSchema = z
         'How many streams the library processes at once (Capacity): an integer from 1 to 10000.',
       ),
       objects: described(
-        z
-          .array(ObjectConfigSchema, expected('an array of object configs'))
-          .check(
-            z.minLength(1, expected('an array of 1 to 32 object configs')),
-            z.maxLength(32, expected('an array of 1 to 32 object configs')),
-            z.superRefine(uniqueBy((object) => object.objType, 'objType')),
-          ),
+        uniqueArray(
+          ObjectConfigSchema,
+          { type: 'object configs', count: 'object configs' },
+          32,
+          (object) => object.objType,
+          'objType',
+        ),
         'The object types the library outputs (JsonText): 1 to 32, objType unique.',
       ),
       text: described(

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
 import { crc64 } from '../../shared/crc64.ts';
 import type { StatusDocument } from '../../shared/status.ts';
+import { type CliRun, runCli } from '../fixtures/run-cli.ts';
 
 const CLI = resolve('bin/algolib.js');
 const EXAMPLE_PACKAGE = resolve('examples/face-detector-1.0.0.tar.gz');
@@ -39,30 +40,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Run = { code: number | null; stdout: string; stderr: string };
+type Run = CliRun;
 
 /** Only what the CLI needs from the environment: no ALIBABA_CLOUD_* unless a test passes them. */
 const baseEnv = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, NO_COLOR: '1' });
 
 /** Runs the CLI to completion (killed after 60 s, so a hang fails the test instead of stalling it). */
 const algolib = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...baseEnv(), ...env },
-      timeout: 60_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
+  runCli(args, { env: { ...baseEnv(), ...env } });
 
 const local = () => ['--local', '--state-file', stateFile];
 

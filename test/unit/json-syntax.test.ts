@@ -23,6 +23,8 @@ describe('jsonSyntaxError', () => {
     ['"\\u12"', 1, 2, 'expected 4 hex digits after `\\u`'],
     ['{"a":1 "b":2}', 1, 8, 'expected `,` or `}`, got `"`'],
     ['', 1, 1, 'expected a value, got the end of the file'],
+    ['\uFEFF{}', 1, 1, 'expected a value, got a byte-order mark (U+FEFF)'],
+    ['{"a":\u00A01}', 1, 6, 'expected a value, got the invisible character U+00A0'],
   ])('places the error in %j at line %i, column %i', (text, line, column, message) => {
     // Act
     const error = jsonSyntaxError(text);
