@@ -527,7 +527,7 @@ describe('algolib demo', () => {
 });
 
 describe('algolib --help', () => {
-  it.each(['validate', 'publish', 'status', 'replay', 'dev', 'demo'])(
+  it.each(['init', 'validate', 'publish', 'status', 'replay', 'dev', 'demo', 'completion'])(
     'explains %s with an example',
     async (command) => {
       const run = await algolib([command, '--help']);
