@@ -381,12 +381,16 @@ const nearKey = (key: string, known: string[]): string | undefined => {
   return best?.key;
 };
 
-const formatIssue = (issue: z.core.$ZodIssue): StatusError[] => {
+/**
+ * The errors of one zod issue. `hints` is how many more errors will be kept (see `capped`): only those get a near-key
+ * suggestion, so 20,000 unknown keys cost 20 suggestions, not 20,000.
+ */
+const formatIssue = (issue: z.core.$ZodIssue, hints: number): StatusError[] => {
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(issue.path);
-    return issue.keys.map((key) => {
+    return issue.keys.map((key, index) => {
       const path = pathOf([...issue.path, key]);
-      const near = nearKey(key, known);
+      const near = index < hints ? nearKey(key, known) : undefined;
       const hint = near === undefined ? '' : `; did you mean \`${near}\`?`;
       return {
         code: 'MANIFEST_INVALID',
@@ -490,7 +494,9 @@ export const parseManifest = (bytes: Uint8Array): ManifestResult => {
   }
   const result = ManifestSchema.safeParse(json);
   if (result.success) return { ok: true, manifest: result.data };
-  return { ok: false, errors: capped(result.error.issues.flatMap(formatIssue)) };
+  const errors: StatusError[] = [];
+  for (const issue of result.error.issues) errors.push(...formatIssue(issue, MAX_ERRORS - errors.length));
+  return { ok: false, errors: capped(errors) };
 };
 
 /**
