@@ -43,7 +43,7 @@ Options:
   --filter <t>          Log only lines containing t (a library name, a key, oss, fc, …).
   --data-dir <d>        Keep objects and libraries in this folder across runs (default: a temporary folder).
   --state-file <f>      Where to write the state file (default .algolib/dev.json; another file is not found
-                        by --local from other folders: pass it as --state-file there too).
+                        by \`--local\` from other folders: pass it as \`--state-file\` there too).
   --webhook-url <u>     Send webhooks to this receiver instead of the built-in one (needs --webhook-secret).
   --webhook-secret <s>  The receiver's whsec_… signing secret.
   --chat <kind>         Also run a local chat robot (dingtalk, wecom or lark) that checks signatures and rate

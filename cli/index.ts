@@ -11,6 +11,10 @@ import { hint, invokedAs, setInvocation } from './invocation.ts';
 type Entry = { summary: string; load(): Promise<Command> };
 
 const COMMANDS: Record<string, Entry> = {
+  init: {
+    summary: 'write a starting manifest beside a package (name and version from its file name)',
+    load: async () => (await import('./init.ts')).init,
+  },
   validate: {
     summary: 'check a manifest offline (and against its package file)',
     load: async () => (await import('./validate.ts')).validate,
@@ -40,7 +44,13 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'publish the example package on an in-process local cloud (npm start)',
     load: async () => (await import('./demo.ts')).demo,
   },
+  completion: {
+    summary: 'print the shell completion script (bash or zsh)',
+    load: async () => (await import('./completion.ts')).completion,
+  },
 };
+
+const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
 
 const USAGE = `Usage: algolib <command> [options]
 
@@ -49,7 +59,7 @@ function registers the library and writes a status object.
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, entry]) => `  ${name.padEnd(10)}${entry.summary}`)
+  .map(([name, entry]) => `  ${name.padEnd(NAME_WIDTH)}${entry.summary}`)
   .join('\n')}
 
 Run \`algolib <command> --help\` for a command's options. Everywhere: --debug prints stack traces.

@@ -169,7 +169,10 @@ export const publishPackage = async (
     out.say(`${out.colors.red('invalid')} ${request.packageFile}: ${notGzip}; nothing was uploaded`);
     return { exitCode: 1, ...NOTHING };
   }
-  const manifestBytes = await readManifestFile(request.manifestFile);
+  // Only the default manifest is one `algolib init` would write: a missing --manifest file is just a wrong path.
+  const besidePackage =
+    request.manifestFile === `${request.packageFile.slice(0, -PACKAGE_SUFFIX.length)}${MANIFEST_SUFFIX}`;
+  const manifestBytes = await readManifestFile(request.manifestFile, besidePackage ? request.packageFile : undefined);
   const hashing =
     size >= SHOW_HASHING_FROM ? out.progress(`hashing ${basename(request.packageFile)}`, size) : undefined;
   const digest = await digestPackageFile(request.packageFile, (done) => hashing?.update(done)).finally(() =>

@@ -1,7 +1,8 @@
 /**
  * `algolib validate <manifest> [--package <file>] [--json]`: checks a manifest offline with the function's own parser,
  * every error on its own line with its JSON path. With `--package`, fills `package` from the file the way publish
- * does and checks what the manifest already states. Exit 0 valid, 1 invalid, 2 usage.
+ * does and checks what the manifest already states; without it, says which `package` fields publish will fill.
+ * Exit 0 valid, 1 invalid, 2 usage.
  */
 import { COMMON_OPTIONS, expectPositionals, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -19,12 +20,13 @@ const OPTIONS = {
 const usage = `Usage: algolib validate <manifest> [--package <file.tar.gz>] [--json]
 
 Checks a manifest (schema v1) without touching the network. Every error is printed on its own line with its
-JSON path and what was expected.
+JSON path and what was expected. \`package\` (size, crc64, sha256) may be left out: publish fills it from the
+package file, and validate says so.
 
 Options:
   --package <file>  Also check the manifest against this package file: fills package.size, .crc64 and .sha256
                     when absent (as publish does) and checks them when present.
-  --json            Print {"valid", "errors", "manifest"} as JSON on stdout.
+  --json            Print {"valid", "errors", "manifest", "filled" or "toFill"} as JSON on stdout.
   --debug           Print stack traces of unexpected errors.
   -h, --help        Show this help.
 
@@ -42,11 +44,16 @@ export const validate: Command = {
     const out = createOutput({ json: values.json ?? false });
     const bytes = await readManifestFile(manifestFile);
     const digest = values.package === undefined ? undefined : await digestPackageFile(values.package);
-    const check = checkManifest(bytes, manifestFile, digest);
+    const check = digest ? checkManifest(bytes, manifestFile, digest) : checkManifest(bytes, manifestFile);
     if (values.json) {
       out.json(
         check.ok
-          ? { valid: true, errors: [], manifest: check.manifest, ...(digest ? { filled: check.filled } : {}) }
+          ? {
+              valid: true,
+              errors: [],
+              manifest: check.manifest,
+              ...(digest ? { filled: check.filled } : { toFill: check.toFill }),
+            }
           : { valid: false, errors: check.errors },
       );
     }
@@ -56,6 +63,12 @@ export const validate: Command = {
     }
     const { manifest } = check;
     out.say(`${out.colors.green('valid')} ${manifestFile}: ${manifest.name}@${manifest.version}`);
+    if (check.toFill.length > 0) {
+      const fields = check.toFill.join(', ');
+      out.say(
+        `  package: filled by \`algolib publish\` (${fields}); \`--package <file.tar.gz>\` computes and checks them now`,
+      );
+    }
     if (digest) {
       const verb =
         check.filled.length > 0

@@ -5,6 +5,7 @@
  */
 
 import * as z from 'zod/mini';
+import { describeJsonError } from './json-syntax.ts';
 import type { StatusError } from './status.ts';
 import './zod.ts';
 
@@ -31,8 +32,20 @@ const expected = (what: string) => ({
   error: (issue: { input?: unknown }) => `to be ${what}, got ${show(issue.input)}`,
 });
 
-const pattern = (regex: RegExp, what: string) =>
-  z.string(expected(`a string ${what}`)).check(z.regex(regex, expected(what)));
+/** Attaches the JSON Schema `description` (zod/mini has no `.meta()`; `z.toJSONSchema` reads the global registry). */
+const described = <T extends z.core.$ZodType>(schema: T, description: string): T => {
+  z.globalRegistry.add(schema, { description });
+  return schema;
+};
+
+/**
+ * A string that must match `regex`, whose rule is said in words (`rule` completes "Expected `x` to …"): people read
+ * "start with a letter" faster than `^[A-Za-z]`.
+ */
+const pattern = (regex: RegExp, rule: string) =>
+  z
+    .string(expected(`a string and ${rule.replace(/^be /, '')}`))
+    .check(z.regex(regex, { error: (issue: { input?: unknown }) => `to ${rule}, got ${show(issue.input)}` }));
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{1,63}$/;
 // semver.org's own regular expression.
@@ -55,7 +68,24 @@ const UINT64_MAX = 2n ** 64n - 1n;
 export const MAX_CAPACITY = 50;
 const CAPACITY_RULE = `an integer from 1 to ${MAX_CAPACITY} (CityVisual's limit)`;
 
-const bool = z.boolean(expected('true or false'));
+/** The forms of `name` and `version`, for tools that guess them (`algolib init` reads them from a file name). */
+export const NAME_PATTERN = NAME;
+export const VERSION_PATTERN = SEMVER;
+
+/** The rules of the patterns above, in words (they complete "Expected `x` to …"). */
+const RULES = {
+  name: 'start with a letter and contain only letters, digits, `_` and `-`, 2–64 characters',
+  version: 'be a semantic version such as 1.0.0 or 2.1.0-rc.1',
+  capability: 'start with an upper-case letter and contain only upper-case letters, digits and `_`, 1–32 characters',
+  lowerName32: 'start with a lower-case letter and contain only lower-case letters, digits and `_`, 1–32 characters',
+  lowerName64: 'start with a lower-case letter and contain only lower-case letters, digits and `_`, 1–64 characters',
+  indexMode: 'be `INDEX_` followed by upper-case letters and `_` (e.g. INDEX_PER_DAY)',
+  fieldName: 'start with a letter and contain only letters, digits and `_`, 1–64 characters',
+  crc64: 'be a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma)',
+  sha256: 'be 64 lowercase hex digits',
+} as const;
+
+const bool = (description: string) => described(z.boolean(expected('true or false')), description);
 
 /** Adds one issue per repeated value of `keyOf`, at the repeated element's path. */
 const uniqueBy =
@@ -75,105 +105,186 @@ const uniqueBy =
     });
   };
 
-const FieldSchema = z
-  .strictObject(
-    {
-      name: pattern(FIELD_NAME, 'matching ^[A-Za-z][A-Za-z0-9_]{0,63}$'),
-      type: pattern(FIELD_TYPE, 'matching ^[a-z][a-z0-9_]{0,31}$'),
-      mandatory: bool,
-      isDatabaseField: bool,
-      isSearchEngineField: bool,
-      isMessageQueueField: bool,
-    },
-    expected('a field definition {name, type, mandatory, isDatabaseField, isSearchEngineField, isMessageQueueField}'),
-  )
-  .check(
-    z.refine((field) => field.isDatabaseField || field.isSearchEngineField || field.isMessageQueueField, {
-      message: 'to have at least one of isDatabaseField, isSearchEngineField, isMessageQueueField true',
-    }),
-  );
+/** An array of 1 to `max` elements, each `keyOf` unique (a repeat is reported at `field` of the repeated element). */
+const uniqueArray = <T extends z.core.$ZodType>(
+  element: T,
+  nouns: { type: string; count: string },
+  max: number,
+  keyOf: (item: z.output<T>) => string,
+  field: string,
+) =>
+  z
+    .array(element, expected(`an array of ${nouns.type}`))
+    .check(
+      z.minLength(1, expected(`an array of 1 to ${max} ${nouns.count}`)),
+      z.maxLength(max, expected(`an array of 1 to ${max} ${nouns.count}`)),
+      z.superRefine(uniqueBy(keyOf, field)),
+    );
 
-const ObjectConfigSchema = z.strictObject(
-  {
-    objType: pattern(OBJ_TYPE, 'matching ^[a-z][a-z0-9_]{0,31}$'),
-    dbTableName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
-    indexName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
-    indexMode: pattern(INDEX_MODE, 'matching ^INDEX_[A-Z_]+$ (e.g. INDEX_PER_DAY)'),
-    topicName: pattern(STORE_NAME, 'matching ^[a-z][a-z0-9_]{0,63}$'),
-    fields: z
-      .array(FieldSchema, expected('an array of field definitions'))
-      .check(
-        z.minLength(1, expected('an array of 1 to 256 fields')),
-        z.maxLength(256, expected('an array of 1 to 256 fields')),
-        z.superRefine(uniqueBy((field) => field.name, 'name')),
-      ),
-  },
-  expected('an object config {objType, dbTableName, indexName, indexMode, topicName, fields}'),
+const FieldSchema = described(
+  z
+    .strictObject(
+      {
+        name: described(
+          pattern(FIELD_NAME, RULES.fieldName),
+          `The field's name, unique in its object. It must ${RULES.fieldName}.`,
+        ),
+        type: described(
+          pattern(FIELD_TYPE, RULES.lowerName32),
+          `The field's type as CityVisual names it, e.g. string, long, float. It must ${RULES.lowerName32}.`,
+        ),
+        mandatory: bool('Whether every result must carry this field.'),
+        isDatabaseField: bool('Stored in the database table (dbTableName).'),
+        isSearchEngineField: bool('Indexed in the search engine (indexName).'),
+        isMessageQueueField: bool('Sent on the message queue topic (topicName).'),
+      },
+      expected('a field definition {name, type, mandatory, isDatabaseField, isSearchEngineField, isMessageQueueField}'),
+    )
+    .check(
+      z.refine((field) => field.isDatabaseField || field.isSearchEngineField || field.isMessageQueueField, {
+        message: 'to have at least one of isDatabaseField, isSearchEngineField, isMessageQueueField true',
+      }),
+    ),
+  'One field of the object; at least one of isDatabaseField, isSearchEngineField, isMessageQueueField is true.',
 );
 
-const PackageSchema = z
-  .strictObject(
+const ObjectConfigSchema = described(
+  z.strictObject(
     {
-      size: z
-        .int(expected('a positive integer (bytes)'))
-        .check(
-          z.gte(1, expected('a positive integer (bytes)')),
-          z.lte(Number.MAX_SAFE_INTEGER, expected('a safe integer')),
-        ),
-      crc64: z.optional(
-        pattern(CRC64, 'a decimal CRC-64/ECMA-182 value (as in x-oss-hash-crc64ecma)').check(
-          // zod runs a refinement even when the pattern failed: BigInt('abc') would throw out of the parser.
-          z.refine(
-            (value) => !CRC64.test(value) || BigInt(value) <= UINT64_MAX,
-            expected('at most 18446744073709551615'),
-          ),
-        ),
+      objType: described(
+        pattern(OBJ_TYPE, RULES.lowerName32),
+        `The object type the library outputs, unique in the manifest, e.g. face. It must ${RULES.lowerName32}.`,
       ),
-      sha256: z.optional(pattern(SHA256, '64 lowercase hex digits')),
+      dbTableName: described(
+        pattern(STORE_NAME, RULES.lowerName64),
+        `The database table results of this type go to. It must ${RULES.lowerName64}.`,
+      ),
+      indexName: described(
+        pattern(STORE_NAME, RULES.lowerName64),
+        `The search-engine index results of this type go to. It must ${RULES.lowerName64}.`,
+      ),
+      indexMode: described(
+        pattern(INDEX_MODE, RULES.indexMode),
+        'How the index is partitioned: `INDEX_` followed by upper-case letters and `_`, e.g. INDEX_PER_DAY.',
+      ),
+      topicName: described(
+        pattern(STORE_NAME, RULES.lowerName64),
+        `The message-queue topic results of this type go to. It must ${RULES.lowerName64}.`,
+      ),
+      fields: described(
+        uniqueArray(FieldSchema, { type: 'field definitions', count: 'fields' }, 256, (field) => field.name, 'name'),
+        'The fields of a result of this type: 1 to 256, names unique.',
+      ),
     },
-    expected('an object {size, crc64 and/or sha256} (algolib publish fills it)'),
-  )
-  .check(
-    z.refine((pkg) => pkg.crc64 !== undefined || pkg.sha256 !== undefined, {
-      message: 'to have `crc64` or `sha256` (or both)',
-    }),
-  );
+    expected('an object config {objType, dbTableName, indexName, indexMode, topicName, fields}'),
+  ),
+  'One object type the library outputs and where its results are stored, indexed and sent.',
+);
+
+/** Why `package` is there and who writes it: the JSON Schema's description, and `algolib validate`'s note. */
+export const PACKAGE_DESCRIPTION =
+  'Integrity of the package file: filled by `algolib publish` from the file it uploads, so leave it out (fields ' +
+  'you state are checked against the file instead). The function requires it: it compares size and CRC-64 with ' +
+  'what OSS reports, or the SHA-256 by reading the object.';
+
+const PackageSchema = described(
+  z
+    .strictObject(
+      {
+        size: described(
+          z
+            .int(expected('a positive integer (bytes)'))
+            .check(
+              z.gte(1, expected('a positive integer (bytes)')),
+              z.lte(Number.MAX_SAFE_INTEGER, expected('a safe integer')),
+            ),
+          'Size of the package file in bytes.',
+        ),
+        crc64: described(
+          z.optional(
+            pattern(CRC64, RULES.crc64).check(
+              // zod runs a refinement even when the pattern failed: BigInt('abc') would throw out of the parser.
+              z.refine(
+                (value) => !CRC64.test(value) || BigInt(value) <= UINT64_MAX,
+                expected('at most 18446744073709551615'),
+              ),
+            ),
+          ),
+          'CRC-64/ECMA-182 of the package file as a decimal string, the value OSS reports in x-oss-hash-crc64ecma.',
+        ),
+        sha256: described(
+          z.optional(pattern(SHA256, RULES.sha256)),
+          'SHA-256 of the package file, 64 lowercase hex digits.',
+        ),
+      },
+      expected('an object {size, crc64 and/or sha256} (algolib publish fills it)'),
+    )
+    .check(
+      z.refine((pkg) => pkg.crc64 !== undefined || pkg.sha256 !== undefined, {
+        message: 'to have `crc64` or `sha256` (or both)',
+      }),
+    ),
+  PACKAGE_DESCRIPTION,
+);
 
 export const ManifestSchema = z
   .strictObject(
     {
-      $schema: z.optional(z.string(expected('a string'))),
-      schemaVersion: z.literal(1, expected('1')),
-      name: pattern(NAME, 'matching ^[A-Za-z][A-Za-z0-9_-]{1,63}$'),
-      version: pattern(SEMVER, 'a semantic version such as 1.0.0 or 2.1.0-rc.1'),
-      capabilities: z
-        .array(pattern(CAPABILITY, 'matching ^[A-Z][A-Z0-9_]{0,31}$'), expected('an array of capability names'))
-        .check(
-          z.minLength(1, expected('an array of 1 to 16 capability names')),
-          z.maxLength(16, expected('an array of 1 to 16 capability names')),
-          z.superRefine(uniqueBy((name) => name, '')),
+      $schema: described(
+        z.optional(z.string(expected('a string'))),
+        'Where editors find this schema, e.g. ./node_modules/algolib-pipeline/schema/manifest-v1.schema.json (ignored by the pipeline).',
+      ),
+      schemaVersion: described(z.literal(1, expected('1')), 'The manifest format: 1.'),
+      name: described(
+        pattern(NAME, RULES.name),
+        `The library's name in CityVisual (AlgoLibName) and the folder of its packages. It must ${RULES.name}.`,
+      ),
+      version: described(
+        pattern(SEMVER, RULES.version),
+        'The library version (AlgoLibVersion): a semantic version such as 1.0.0 or 2.1.0-rc.1.',
+      ),
+      capabilities: described(
+        uniqueArray(
+          described(
+            pattern(CAPABILITY, RULES.capability),
+            `A capability name, e.g. FACE. It must ${RULES.capability}.`,
+          ),
+          { type: 'capability names', count: 'capability names' },
+          16,
+          (name) => name,
+          '',
         ),
-      capacity: z
-        .int(expected(CAPACITY_RULE))
-        .check(z.gte(1, expected(CAPACITY_RULE)), z.lte(MAX_CAPACITY, expected(CAPACITY_RULE))),
-      objects: z
-        .array(ObjectConfigSchema, expected('an array of object configs'))
-        .check(
-          z.minLength(1, expected('an array of 1 to 32 object configs')),
-          z.maxLength(32, expected('an array of 1 to 32 object configs')),
-          z.superRefine(uniqueBy((object) => object.objType, 'objType')),
+        'What the library detects (CapabilityNames): 1 to 16 unique capability names, e.g. ["FACE", "PERSON"].',
+      ),
+      capacity: described(
+        z
+          .int(expected(CAPACITY_RULE))
+          .check(z.gte(1, expected(CAPACITY_RULE)), z.lte(MAX_CAPACITY, expected(CAPACITY_RULE))),
+        `How many streams the library processes at once (Capacity): ${CAPACITY_RULE}.`,
+      ),
+      objects: described(
+        uniqueArray(
+          ObjectConfigSchema,
+          { type: 'object configs', count: 'object configs' },
+          32,
+          (object) => object.objType,
+          'objType',
         ),
-      text: z.optional(
-        z.string(expected('a string')).check(
-          z.maxLength(TEXT_MAX_BYTES, expected('at most 64 KiB')),
-          z.refine((text) => Buffer.byteLength(text) <= TEXT_MAX_BYTES, expected('at most 64 KiB of UTF-8')),
+        'The object types the library outputs (JsonText): 1 to 32, objType unique.',
+      ),
+      text: described(
+        z.optional(
+          z.string(expected('a string')).check(
+            z.maxLength(TEXT_MAX_BYTES, expected('at most 64 KiB')),
+            z.refine((text) => Buffer.byteLength(text) <= TEXT_MAX_BYTES, expected('at most 64 KiB of UTF-8')),
+          ),
         ),
+        'Free text for CityVisual (Text), at most 64 KiB of UTF-8; default: `objects` as indented JSON.',
       ),
       package: PackageSchema,
     },
     expected('a JSON object'),
   )
-  // zod/mini has no `.meta()`: this is what it did, minus the clone; `z.toJSONSchema` reads the global registry.
   .register(z.globalRegistry, {
     title: 'algolib manifest v1',
     description:
@@ -209,11 +320,87 @@ const capped = (errors: StatusError[]): StatusError[] => {
   return kept;
 };
 
-const formatIssue = (issue: z.core.$ZodIssue): StatusError[] => {
+type SchemaDef = {
+  type: string;
+  shape?: Record<string, z.core.$ZodType>;
+  element?: z.core.$ZodType;
+  innerType?: z.core.$ZodType;
+};
+
+const defOf = (schema: z.core.$ZodType | undefined): SchemaDef | undefined => {
+  let def = schema?._zod.def as SchemaDef | undefined;
+  // `optional(x)`: the keys are x's.
+  while (def?.type === 'optional' && def.innerType) def = def.innerType._zod.def as SchemaDef;
+  return def;
+};
+
+/** The keys the schema defines for the object at `path` (array indexes step into the element schema). */
+const knownKeysAt = (path: readonly PropertyKey[]): string[] => {
+  let def = defOf(ManifestSchema);
+  for (const segment of path) {
+    if (def?.type === 'object') def = defOf(def.shape?.[String(segment)]);
+    else if (def?.type === 'array') def = defOf(def.element);
+    else return [];
+  }
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+};
+
+/** Edit distance counting a swap of two neighbours as one edit (`sha265`), giving up (Infinity) past `limit`. */
+const distance = (a: string, b: string, limit: number): number => {
+  if (Math.abs(a.length - b.length) > limit) return Number.POSITIVE_INFINITY;
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      let best = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, (before[j - 2] as number) + 1);
+      }
+      current.push(best);
+    }
+    if (Math.min(...current) > limit) return Number.POSITIVE_INFINITY;
+    before = previous;
+    previous = current;
+  }
+  return previous[b.length] as number;
+};
+
+/**
+ * The known key an unknown one was probably meant to be (`capabilites` → `capabilities`, `Capacity` → `capacity`):
+ * the nearest by edit distance, ignoring case, within a quarter of the key's length (at least 1, at most 3).
+ */
+const nearKey = (key: string, known: string[]): string | undefined => {
+  if (key.length > MAX_KEY_CHARS) return undefined;
+  const limit = Math.min(3, Math.max(1, Math.floor(key.length / 4)));
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const d = distance(key.toLowerCase(), candidate.toLowerCase(), limit);
+    if (d <= limit && (!best || d < best.distance)) best = { key: candidate, distance: d };
+  }
+  return best?.key;
+};
+
+/**
+ * The errors of one zod issue. `hints` is how many more errors will be kept (see `capped`): only those get a near-key
+ * suggestion, so 20,000 unknown keys cost 20 suggestions, not 20,000.
+ */
+const formatIssue = (issue: z.core.$ZodIssue, hints: number): StatusError[] => {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => {
+    const known = knownKeysAt(issue.path);
+    return issue.keys.map((key, index) => {
       const path = pathOf([...issue.path, key]);
-      return { code: 'MANIFEST_INVALID', path, message: `Expected no key \`${path}\`: manifest v1 does not define it` };
+      const near = index < hints ? nearKey(key, known) : undefined;
+      const hint = near === undefined ? '' : `; did you mean \`${near}\`?`;
+      return {
+        code: 'MANIFEST_INVALID',
+        path,
+        message: `Expected no key \`${path}\`: manifest v1 does not define it${hint}`,
+      };
     });
   }
   const path = pathOf(issue.path);
@@ -294,7 +481,7 @@ export const parseManifest = (bytes: Uint8Array): ManifestResult => {
     // TextDecoder already drops a leading UTF-8 BOM.
     json = JSON.parse(text);
   } catch (error) {
-    return invalid(`Expected the manifest to be JSON: ${(error as Error).message}`);
+    return invalid(`Expected the manifest to be JSON, got a syntax error at ${describeJsonError(text, error)}`);
   }
   const repeated = duplicateKeyPath(text);
   if (repeated !== undefined) {
@@ -311,14 +498,44 @@ export const parseManifest = (bytes: Uint8Array): ManifestResult => {
   }
   const result = ManifestSchema.safeParse(json);
   if (result.success) return { ok: true, manifest: result.data };
-  return { ok: false, errors: capped(result.error.issues.flatMap(formatIssue)) };
+  const errors: StatusError[] = [];
+  for (const issue of result.error.issues) errors.push(...formatIssue(issue, MAX_ERRORS - errors.length));
+  return { ok: false, errors: capped(errors) };
 };
 
-/** The JSON Schema shipped in `schema/manifest-v1.schema.json`, generated from `ManifestSchema`. */
-export const manifestJsonSchema = (): Record<string, unknown> => ({
-  $id: 'urn:algolib-pipeline:manifest:v1',
-  ...z.toJSONSchema(ManifestSchema, { io: 'input', target: 'draft-2020-12' }),
-});
+/**
+ * The schema's identifier. A URN, not a URL: it names the schema wherever the file is (in this repository, in
+ * `node_modules/algolib-pipeline/schema/` of a library's repository) without promising a download address that no
+ * one hosts; a manifest points editors at the file itself with `$schema` (a relative path, written by `algolib init`).
+ */
+export const MANIFEST_SCHEMA_ID = 'urn:algolib-pipeline:manifest:v1';
+
+/** Where a manifest's `$schema` can point when the CLI is installed in the library's repository. */
+export const INSTALLED_SCHEMA_PATH = 'node_modules/algolib-pipeline/schema/manifest-v1.schema.json';
+
+/**
+ * The JSON Schema shipped in `schema/manifest-v1.schema.json`, generated from `ManifestSchema`, for editors: it is the
+ * function's schema except that nothing in `package` is required, because `algolib publish` fills it in from the
+ * file it uploads (the function's own parse, `parseManifest`, still requires it: it reads what publish uploaded).
+ *
+ * @example
+ * ```ts
+ * writeFileSync('schema/manifest-v1.schema.json', JSON.stringify(manifestJsonSchema(), null, 2));
+ * ```
+ */
+export const manifestJsonSchema = (): Record<string, unknown> => {
+  const schema = z.toJSONSchema(ManifestSchema, { io: 'input', target: 'draft-2020-12' }) as unknown as {
+    required: string[];
+    properties: { package: { required?: string[] } };
+  } & Record<string, unknown>;
+  schema.required = schema.required.filter((key) => key !== 'package');
+  delete schema.properties.package.required;
+  return {
+    $id: MANIFEST_SCHEMA_ID,
+    $comment: `Reference it from a manifest with "$schema": the path of this file relative to the manifest, e.g. "./${INSTALLED_SCHEMA_PATH}" when the CLI is installed in the repository (algolib init writes it).`,
+    ...schema,
+  };
+};
 
 /**
  * CreateAlgoLib's manifest-derived parameters (the rest come from the event and the deployment config).

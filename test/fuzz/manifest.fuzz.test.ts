@@ -9,7 +9,8 @@ import { validManifest } from '../fakes/register-deps.ts';
 import { FUZZ_SEED, hostileManifestBytes, prototypeFingerprint } from './arbitraries.ts';
 
 /** The errors that have no path: not UTF-8, not JSON, or not an object at all. */
-const PATHLESS = /^Expected (the manifest to be (UTF-8 text|JSON: )|`manifest` to be a JSON object)/;
+const PATHLESS =
+  /^Expected (the manifest to be (UTF-8 text|JSON, got a syntax error at line \d+, column \d+: )|`manifest` to be a JSON object)/;
 
 /** What every result must satisfy, valid or not. */
 const expectWellFormed = (bytes: Uint8Array, result: ManifestResult) => {

@@ -503,10 +503,47 @@ describe('algolib validate', () => {
       'capacity',
       'extra',
       'objects.0.fields.1.name',
-      'package',
     ]);
     expect(run.stdout).toContain("Expected `capacity` to be an integer from 1 to 50 (CityVisual's limit), got 0");
-    expect(run.stdout).toContain('--package <file.tar.gz>');
+    expect(run.stdout).toContain(
+      'Expected `objects.0.fields.1.name` to start with a letter and contain only letters, digits and `_`, 1–64 characters, got "9lives"',
+    );
+  });
+
+  it('exits 0 without --package and says which package fields publish fills (as publish accepts it)', async () => {
+    const run = await algolib(['validate', resolve('examples/face-detector-1.0.0.manifest.json')]);
+    const json = await algolib(['validate', resolve('examples/face-detector-1.0.0.manifest.json'), '--json']);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'package: filled by `algolib publish` (size, crc64, sha256); `--package <file.tar.gz>` computes and checks them now',
+    );
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, errors: [], toFill: ['size', 'crc64', 'sha256'] });
+  });
+
+  it('suggests the near key for a misspelt one', async () => {
+    const pkg = newPackage();
+    const manifest = JSON.parse(readFileSync(pkg.manifestFile, 'utf8'));
+    manifest.capabilites = manifest.capabilities;
+    delete manifest.capabilities;
+    writeFileSync(pkg.manifestFile, JSON.stringify(manifest));
+
+    const run = await algolib(['validate', pkg.manifestFile]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'capabilites: Expected no key `capabilites`: manifest v1 does not define it; did you mean `capabilities`?',
+    );
+  });
+
+  it('exits 2 with the line and column of a JSON syntax error', async () => {
+    const file = join(dir, 'broken.manifest.json');
+    writeFileSync(file, '{\n  "schemaVersion": 1,\n  "capabilities": ["FACE",]\n}\n');
+
+    const run = await algolib(['validate', file]);
+
+    expectOneLineError(run, /as JSON: line 3, column 27: expected a value, got `\]` \(a comma before `\]`\?\)/);
   });
 
   it('exits 1 when --package does not match what the manifest states', async () => {
@@ -794,7 +831,7 @@ describe('algolib demo', () => {
 });
 
 describe('algolib --help', () => {
-  it.each(['validate', 'publish', 'status', 'list', 'replay', 'dev', 'demo', 'deploy'])(
+  it.each(['init', 'validate', 'publish', 'status', 'list', 'replay', 'dev', 'demo', 'deploy', 'completion'])(
     'explains %s with an example',
     async (command) => {
       const run = await algolib([command, '--help']);

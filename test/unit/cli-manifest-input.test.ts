@@ -67,18 +67,28 @@ describe('checkManifest', () => {
     `);
   });
 
-  it('says how to get a package section when there is no package file', () => {
+  it('lists the package fields publish fills when there is no package file, and validates the rest', () => {
     const check = checkManifest(bytesOf(example()), 'm.json');
 
-    expect(check.ok ? [] : check.errors).toMatchInlineSnapshot(`
-      [
-        {
-          "code": "MANIFEST_INVALID",
-          "message": "Expected \`package\` to describe the package file ({ size, crc64 and/or sha256 }), got nothing: pass \`--package <file.tar.gz>\` to fill it (publish fills it from the file it uploads)",
-          "path": "package",
-        },
-      ]
-    `);
+    expect(check).toMatchObject({ ok: true, filled: [], toFill: ['size', 'crc64', 'sha256'] });
+    expect(check.ok && 'package' in check.manifest).toBe(false);
+  });
+
+  it('without a package file, keeps the package fields the manifest states and checks their form', () => {
+    const partial = checkManifest(bytesOf({ ...example(), package: { size: 423 } }), 'm.json');
+    const wrong = checkManifest(bytesOf({ ...example(), package: { size: 0, sha256: 'x' } }), 'm.json');
+
+    expect(partial).toMatchObject({ ok: true, toFill: ['crc64', 'sha256'], manifest: { package: { size: 423 } } });
+    expect(wrong.ok ? [] : wrong.errors.map((error) => error.path)).toEqual(['package.size', 'package.sha256']);
+  });
+
+  it('without a package file, still reports every other error', () => {
+    const check = checkManifest(bytesOf({ ...example(), capacity: 0, capabilites: [] }), 'm.json');
+
+    expect(check.ok ? [] : check.errors.map((error) => error.message)).toEqual([
+      "Expected `capacity` to be an integer from 1 to 50 (CityVisual's limit), got 0",
+      'Expected no key `capabilites`: manifest v1 does not define it; did you mean `capabilities`?',
+    ]);
   });
 
   it('keeps the schema errors of the rest of the manifest', () => {
@@ -89,8 +99,8 @@ describe('checkManifest', () => {
 
   it('throws a one-line CliError for a file that is not JSON', () => {
     expect(() => checkManifest(Buffer.from('{ "name": '), 'face.manifest.json')).toThrow(CliError);
-    expect(() => checkManifest(Buffer.from('{ "name": '), 'face.manifest.json')).toThrow(
-      /^Cannot parse the manifest face\.manifest\.json as JSON: /,
+    expect(() => checkManifest(Buffer.from('{\n  "name": \n}'), 'face.manifest.json')).toThrow(
+      'Cannot parse the manifest face.manifest.json as JSON: line 3, column 1: expected a value, got `}` (fix the syntax, then run `algolib validate face.manifest.json`)',
     );
   });
 

@@ -102,16 +102,16 @@ describe('parseManifest', () => {
     expect(errors.map((error) => `${error.path}: ${error.message}`)).toMatchInlineSnapshot(`
       [
         "schemaVersion: Expected \`schemaVersion\` to be 1, got 2",
-        "name: Expected \`name\` to be matching ^[A-Za-z][A-Za-z0-9_-]{1,63}$, got "9lives"",
+        "name: Expected \`name\` to start with a letter and contain only letters, digits, \`_\` and \`-\`, 2–64 characters, got "9lives"",
         "version: Expected \`version\` to be a semantic version such as 1.0.0 or 2.1.0-rc.1, got "1.0"",
-        "capabilities.0: Expected \`capabilities.0\` to be matching ^[A-Z][A-Z0-9_]{0,31}$, got "face"",
+        "capabilities.0: Expected \`capabilities.0\` to start with an upper-case letter and contain only upper-case letters, digits and \`_\`, 1–32 characters, got "face"",
         "capabilities.2: Expected \`capabilities.2\` to be unique, got "FACE" twice",
         "capacity: Expected \`capacity\` to be an integer from 1 to 50 (CityVisual's limit), got 100",
-        "objects.0.objType: Expected \`objects.0.objType\` to be matching ^[a-z][a-z0-9_]{0,31}$, got "Face"",
-        "objects.0.indexMode: Expected \`objects.0.indexMode\` to be matching ^INDEX_[A-Z_]+$ (e.g. INDEX_PER_DAY), got "DAILY"",
+        "objects.0.objType: Expected \`objects.0.objType\` to start with a lower-case letter and contain only lower-case letters, digits and \`_\`, 1–32 characters, got "Face"",
+        "objects.0.indexMode: Expected \`objects.0.indexMode\` to be \`INDEX_\` followed by upper-case letters and \`_\` (e.g. INDEX_PER_DAY), got "DAILY"",
         "objects.0.fields.0.mandatory: Expected \`objects.0.fields.0.mandatory\` to be true or false, got "yes"",
-        "objects.0.fields.2.name: Expected \`objects.0.fields.2.name\` to be matching ^[A-Za-z][A-Za-z0-9_]{0,63}$, got "1b"",
-        "objects.0.fields.2.type: Expected \`objects.0.fields.2.type\` to be matching ^[a-z][a-z0-9_]{0,31}$, got "String"",
+        "objects.0.fields.2.name: Expected \`objects.0.fields.2.name\` to start with a letter and contain only letters, digits and \`_\`, 1–64 characters, got "1b"",
+        "objects.0.fields.2.type: Expected \`objects.0.fields.2.type\` to start with a lower-case letter and contain only lower-case letters, digits and \`_\`, 1–32 characters, got "String"",
         "package.size: Expected \`package.size\` to be a positive integer (bytes), got 0",
         "package: Expected \`package\` to have \`crc64\` or \`sha256\` (or both)",
         "surprise: Expected no key \`surprise\`: manifest v1 does not define it",
@@ -196,6 +196,89 @@ describe('parseManifest', () => {
     // Assert
     expect(result.ok).toBe(false);
     expect(result.ok ? [] : result.errors).toHaveLength(1);
+  });
+
+  it.each([
+    ['capabilites', {}, 'capabilites', 'capabilities'],
+    ['Capacity', {}, 'Capacity', 'capacity'],
+    ['schema_version', {}, 'schema_version', 'schemaVersion'],
+    ['objtype in an object config', { objIndex: 0 }, 'objects.0.objtype', 'objType'],
+    ['mandtory in a field', { fieldIndex: 0 }, 'objects.0.fields.0.mandtory', 'mandatory'],
+    ['sha265 in package', { inPackage: true }, 'package.sha265', 'sha256'],
+  ])('suggests the near key for the unknown key %s', (_case, where, path, near) => {
+    // Arrange
+    const manifest = validManifest();
+    const key = path.split('.').at(-1) as string;
+    const target: Record<string, unknown> =
+      'objIndex' in where
+        ? (manifest.objects[0] as unknown as Record<string, unknown>)
+        : 'fieldIndex' in where
+          ? (manifest.objects[0]?.fields[0] as unknown as Record<string, unknown>)
+          : 'inPackage' in where
+            ? (manifest.package as unknown as Record<string, unknown>)
+            : (manifest as unknown as Record<string, unknown>);
+    target[key] = 'x';
+
+    // Act
+    const errors = errorsOf(manifest);
+
+    // Assert
+    expect(errors).toContainEqual({
+      code: 'MANIFEST_INVALID',
+      path,
+      message: `Expected no key \`${path}\`: manifest v1 does not define it; did you mean \`${near}\`?`,
+    });
+  });
+
+  it('suggests nothing for an unknown key far from every known one', () => {
+    // Act
+    const errors = errorsOf(validManifest({ extra: true, capabilitiesAndMore: 1 }));
+
+    // Assert
+    expect(errors.map((error) => error.message)).toEqual([
+      'Expected no key `extra`: manifest v1 does not define it',
+      'Expected no key `capabilitiesAndMore`: manifest v1 does not define it',
+    ]);
+  });
+
+  it('says the rule in words for a value of the wrong type, too', () => {
+    // Act
+    const errors = errorsOf(validManifest({ name: 5, version: undefined }));
+
+    // Assert
+    expect(errors.map((error) => error.message)).toMatchInlineSnapshot(`
+      [
+        "Expected \`name\` to be a string and start with a letter and contain only letters, digits, \`_\` and \`-\`, 2–64 characters, got 5",
+        "Expected \`version\` to be a string and a semantic version such as 1.0.0 or 2.1.0-rc.1, got nothing",
+      ]
+    `);
+  });
+
+  it.each([
+    ['a missing value', '{\n  "schemaVersion": 1,\n  "name": ,\n}', 'line 3, column 11: expected a value, got `,`'],
+    [
+      'a trailing comma',
+      '{\n  "schemaVersion": 1,\n  "capabilities": ["FACE",]\n}',
+      'line 3, column 27: expected a value, got `]` (a comma before `]`?)',
+    ],
+    [
+      'an unclosed string',
+      '{\n  "name": "face\n}',
+      'line 2, column 16: expected the string to close with `"` before a line break (write \\n for one)',
+    ],
+    [
+      'a cut-off file',
+      '{\n  "objects": [\n    {',
+      'line 3, column 6: expected a property name in double quotes, got the end of the file',
+    ],
+  ])('gives line and column for %s', (_case, text, where) => {
+    // Act
+    const errors = errorsOf(text);
+
+    // Assert
+    expect(errors).toEqual([
+      { code: 'MANIFEST_INVALID', message: `Expected the manifest to be JSON, got a syntax error at ${where}` },
+    ]);
   });
 
   it('accepts a UTF-8 byte-order mark', () => {
@@ -361,6 +444,44 @@ describe('algoLibParameters', () => {
 });
 
 describe('manifest JSON Schema', () => {
+  type Node = { properties?: Record<string, Node>; items?: Node; description?: string; required?: string[] };
+  const schema = () => manifestJsonSchema() as Node & { $id: string };
+
+  it('describes every field, at every level', () => {
+    // Arrange
+    const undescribed: string[] = [];
+    const walk = (node: Node, path: string) => {
+      if (!node.description) undescribed.push(path || '(root)');
+      for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, path ? `${path}.${key}` : key);
+      if (node.items) walk(node.items, `${path}[]`);
+    };
+
+    // Act
+    walk(schema(), '');
+
+    // Assert
+    expect(undescribed).toEqual([]);
+  });
+
+  it('leaves `package` to algolib publish, while the function still requires it', () => {
+    // Arrange
+    const { package: _filledByPublish, ...withoutPackage } = validManifest();
+
+    // Act
+    const jsonSchema = schema();
+    const parsed = parseManifest(bytes(withoutPackage));
+
+    // Assert
+    expect(jsonSchema.required).not.toContain('package');
+    expect(jsonSchema.properties?.package?.required).toBeUndefined();
+    expect(jsonSchema.properties?.package?.description).toMatch(/filled by `algolib publish`/);
+    expect(parsed.ok ? [] : parsed.errors.map((error) => error.path)).toEqual(['package']);
+  });
+
+  it('is identified by a URN that does not depend on where the file is', () => {
+    expect(schema().$id).toBe('urn:algolib-pipeline:manifest:v1');
+  });
+
   it('matches the zod schema it is generated from (run `npm run schema` after changing the schema)', () => {
     // Arrange
     const shipped = JSON.parse(readFileSync('schema/manifest-v1.schema.json', 'utf8'));
