@@ -262,7 +262,8 @@ describe('algolib publish', () => {
       status: { state: 'CONFLICT', errors: [{ code: 'VERSION_DOWNGRADE' }] },
     });
     expect(downgradeAnswered.status.errors[0]?.message).toContain('registered 1.1.0');
-  });
+    // Seven CLI runs, each a process start, uploads and a wait: seconds each on a loaded 2-core machine.
+  }, 120_000);
 
   it('exits 1 before uploading anything when the manifest does not match the package', async () => {
     const pkg = newPackage({ manifest: { package: { size: 1, sha256: '0'.repeat(64) } } });
