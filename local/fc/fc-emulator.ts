@@ -11,8 +11,10 @@
  *   and functions at start (each `CodeUri` a local folder, run in place), as the emulator's own tests do.
  *   Node.js runtimes only. An updated function gets fresh instances; its triggers and async config stay.
  * - Runs the function's code as FC does: each instance is a child process (`instance-runner.cjs`, forked with an IPC
- *   channel) that loads `Handler`'s module, runs `Initializer` once (sync, callback or async style), then serves
- *   invocations with `handler(event: Buffer, context)` (sync, callback or async style). The context carries
+ *   channel) that loads `Handler`'s module, runs `Initializer` once, then serves invocations with
+ *   `handler(event: Buffer, context)`; both as FC's Node.js runtime runs them: a returned promise is awaited, anything
+ *   else is waited on until it calls its callback (so a plain synchronous initializer fails the instance with
+ *   `InitializationError` after `InitializationTimeout`; see `instance-runner.cjs` for the sources). The context carries
  *   `requestId`, `credentials` (one STS triplet per instance from `issueCredentials`), `function`, `service`
  *   (`qualifier: 'LATEST'`), `region`, `accountId` and a `logger` (debug/info/warn/error/log, FC's line prefix).
  *   Environment: `EnvironmentVariables` + `environmentOverrides` + `FC_FUNC_CODE_PATH`, `FC_REGION`, `FC_ACCOUNT_ID`,

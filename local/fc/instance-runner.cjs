@@ -73,9 +73,16 @@ const requireOrImport = async (file) => {
 };
 
 /**
- * Calls a handler or initializer in any of FC's three styles: callback (`(…, callback)`), async (a promise), or
- * sync (a plain return). Rejects with `{ handled, error }`: `callback(err)` is FC's HandledInvocationError, a throw or a
- * rejected promise its UnhandledInvocationError.
+ * Calls a handler or initializer the way FC's Node.js runtime does: a function that returns a promise (an `async`
+ * function, the form FC documents for nodejs18+) is awaited; any other function is waited on until it calls the
+ * callback it is given (the classic `(…, callback)` form). A plain synchronous function that neither returns a promise
+ * nor calls back is therefore waited on for ever, until the emulator's Timeout / InitializationTimeout ends the
+ * instance, as on FC. Sources: "Lifecycle hooks for function instances" (Node.js)
+ * https://www.alibabacloud.com/help/en/functioncompute/user-guide/lifecycle-hooks-for-function-instances (the
+ * CommonJS `exports.initialize = function(context, callback)` and the ES module `export const initialize = async
+ * (context) => …` forms) and "Event handlers" https://alibabacloud.com/help/doc-detail/156876.htm.
+ * Rejects with `{ handled, error }`: `callback(err)` is FC's HandledInvocationError, a throw or a rejected promise its
+ * UnhandledInvocationError.
  */
 const callUserFunction = (fn, args) =>
   new Promise((resolve, reject) => {
@@ -103,9 +110,8 @@ const callUserFunction = (fn, args) =>
         },
         (error) => settle(() => reject({ handled: false, error })),
       );
-    } else if (!takesCallback) {
-      settle(() => resolve(returned));
     }
+    // Anything else finishes through the callback only; until then the runtime waits.
   });
 
 /** `callUserFunction`'s `{ handled, error }`, or anything else that was thrown on the way. */

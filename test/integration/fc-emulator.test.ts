@@ -228,6 +228,30 @@ describe('FC emulator: running the code', () => {
     expect(fc.stats()).toMatchObject({ instancesStarted: 2, failed: 2, succeeded: 0 });
   });
 
+  it('waits for a callback-style initializer to call back and awaits an async one before the first invocation', async () => {
+    const fc = await start();
+
+    const callbackStyle = await fc.invokeSync(payload('callback'));
+    const asyncStyle = await fc.invokeSync(payload('async'), { functionName: 'async-init' });
+
+    expect(json(callbackStyle.result).initCount).toBe(1);
+    expect(json(asyncStyle.result).initCount).toBe(1);
+    expect([callbackStyle.error, asyncStyle.error]).toEqual([undefined, undefined]);
+  });
+
+  it('fails the instance with InitializationError after InitializationTimeout when a sync initializer never calls back', async () => {
+    const fc = await start();
+
+    const outcome = await fc.invokeSync(payload({}), { functionName: 'sync-init' });
+
+    expect(outcome.error).toEqual({
+      errorType: 'InitializationError',
+      errorMessage: 'Initializer timed out after 1 seconds',
+    });
+    expect(fc.stats()).toMatchObject({ instancesStarted: 1, timeouts: 1, failed: 1, succeeded: 0 });
+    expect(logs.some((entry) => String(entry.line).includes('never calling back'))).toBe(true);
+  });
+
   it('runs at most InstanceConcurrency × maxInstances invocations at once and queues the rest', async () => {
     // Arrange: gate allows 2 per instance, 2 instances → 4. Each invocation blocks until the test releases it.
     const fc = await start({ maxInstances: 2 });
