@@ -21,9 +21,13 @@ import { TEMPLATE_PARAMETERS } from '../fixtures/template-parameters.ts';
 type FcData = {
   codeChecksum?: string;
   triggers?: Array<{ triggerName: string }>;
+  services?: Array<{ serviceName: string }>;
+  functions?: Array<{ functionName: string }>;
+  nextToken?: string;
   [field: string]: unknown;
 };
 type FcResult = Promise<{ headers: Record<string, string>; data: FcData }>;
+type ListOptions = { limit?: number; prefix?: string; startKey?: string; nextToken?: string };
 type FcClient = {
   createService(serviceName: string, options?: object): FcResult;
   getService(serviceName: string): FcResult;
@@ -33,7 +37,9 @@ type FcClient = {
   updateFunction(serviceName: string, functionName: string, options: object): FcResult;
   createTrigger(serviceName: string, functionName: string, options: object): FcResult;
   getTrigger(serviceName: string, functionName: string, triggerName: string): FcResult;
-  listTriggers(serviceName: string, functionName: string): FcResult;
+  listTriggers(serviceName: string, functionName: string, options?: ListOptions): FcResult;
+  listServices(options?: ListOptions): FcResult;
+  listFunctions(serviceName: string, options?: ListOptions): FcResult;
   updateTrigger(serviceName: string, functionName: string, triggerName: string, options: object): FcResult;
   deleteTrigger(serviceName: string, functionName: string, triggerName: string): FcResult;
   getFunctionAsyncConfig(serviceName: string, functionName: string, qualifier?: string): FcResult;
@@ -653,6 +659,49 @@ describe('FC emulator: management API for @alicloud/fc2', () => {
     expect(created.data).toEqual({ ...ossTrigger('uploads', '.json'), qualifier: '' });
     expect([matched, ...afterUpdate, afterDelete]).toEqual([1, 0, 1, 0]);
     await expect(client.getTrigger('svc', 'hello', 'uploads')).rejects.toMatchObject({ code: 'TriggerNotFound' });
+  });
+
+  it('lists services, functions and triggers as FC 2.0 pages them: prefix, limit, nextToken, startKey', async () => {
+    // Arrange
+    const fc = await startEmpty();
+    const client = clientFor(fc);
+    for (const name of ['beta', 'alpha', 'gamma', 'alphabet']) await client.createService(name);
+    for (const name of ['f-two', 'f-one', 'g-three'])
+      await client.createFunction('alpha', { ...functionOptions(name), functionName: name });
+    await client.createTrigger('alpha', 'f-one', ossTrigger('t-b', '.b'));
+    await client.createTrigger('alpha', 'f-one', ossTrigger('t-a', '.a'));
+    const names = (data: FcData) => [
+      ...(data.services ?? []).map((s) => s.serviceName),
+      ...(data.functions ?? []).map((f) => f.functionName),
+      ...(data.triggers ?? []).map((t) => t.triggerName),
+    ];
+
+    // Act
+    const all = (await client.listServices()).data;
+    const first = (await client.listServices({ limit: 2 })).data;
+    const second = (await client.listServices({ limit: 2, nextToken: first.nextToken as string })).data;
+    const prefixed = (await client.listServices({ prefix: 'alpha' })).data;
+    const fromKey = (await client.listServices({ startKey: 'b' })).data;
+    const functions = (await client.listFunctions('alpha', { prefix: 'f-' })).data;
+    const triggers = (await client.listTriggers('alpha', 'f-one', { limit: 1 })).data;
+
+    // Assert
+    expect(names(all)).toEqual(['alpha', 'alphabet', 'beta', 'gamma']);
+    expect(all.nextToken).toBeUndefined();
+    expect(all.services?.[0]).toEqual({ serviceName: 'alpha', description: '', role: '', internetAccess: true });
+    expect([names(first), first.nextToken]).toEqual([['alpha', 'alphabet'], 'beta']);
+    expect([names(second), second.nextToken]).toEqual([['beta', 'gamma'], undefined]);
+    expect(names(prefixed)).toEqual(['alpha', 'alphabet']);
+    expect(names(fromKey)).toEqual(['beta', 'gamma']);
+    expect(names(functions)).toEqual(['f-one', 'f-two']);
+    expect(functions.functions?.[0]).toMatchObject({
+      functionName: 'f-one',
+      runtime: 'nodejs20',
+      handler: 'index.handler',
+    });
+    expect([names(triggers), triggers.nextToken]).toEqual([['t-a'], 't-b']);
+    await expect(client.listFunctions('nope')).rejects.toMatchObject({ code: 'ServiceNotFound' });
+    await expect(client.listServices({ limit: 0 })).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 
   it("answers FC's codes for what does not exist or already does", async () => {
