@@ -22,20 +22,24 @@ export type ManagementOptions = {
   code: CodeStore;
 };
 
-const API = '/2016-08-15';
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const ROLE_ARN = /^acs:ram::\d+:role\/[A-Za-z0-9._@-]+$/;
 
 /**
- * The management routes for `deployment`; their paths follow fc2's (`/services/:service/functions/:function/…`).
+ * The management routes for `deployment` under one API version's prefix (`/2016-08-15` for fc2, `/2021-04-06` for
+ * `@alicloud/fc-open20210406`); their paths follow fc2's (`/services/:service/functions/:function/…`).
  *
  * @example
  * ```ts
  * const routes = [...createManagementRoutes(deployment, { accountId, region, code: createCodeStore(dir) }), …];
  * ```
  */
-export const createManagementRoutes = (deployment: Deployment, options: ManagementOptions): FcRoute[] => {
-  const services = `${API}/services`;
+export const createManagementRoutes = (
+  deployment: Deployment,
+  options: ManagementOptions,
+  apiVersion = '2016-08-15',
+): FcRoute[] => {
+  const services = `/${apiVersion}/services`;
   const service = `${services}/:service`;
   const functions = `${service}/functions`;
   const fn = `${functions}/:function`;
@@ -53,7 +57,7 @@ export const createManagementRoutes = (deployment: Deployment, options: Manageme
       }
     },
   });
-  const handlers = createHandlers(deployment, options);
+  const handlers = createHandlers(deployment, options, apiVersion);
   return [
     route('GET', services, handlers.listServices),
     route('POST', services, handlers.createService),
@@ -73,7 +77,7 @@ export const createManagementRoutes = (deployment: Deployment, options: Manageme
   ];
 };
 
-const createHandlers = (deployment: Deployment, options: ManagementOptions) => {
+const createHandlers = (deployment: Deployment, options: ManagementOptions, apiVersion: string) => {
   const findService = (request: FcRequest) => {
     const name = serviceNameOf(request);
     const found = deployment.getService(name);
@@ -103,17 +107,23 @@ const createHandlers = (deployment: Deployment, options: ManagementOptions) => {
     }
     return { fn, trigger };
   };
-  const triggerJson = (trigger: OssTriggerModel) => ({
-    triggerName: trigger.name,
-    triggerType: 'oss',
-    sourceArn: `acs:oss:${options.region}:${options.accountId}:${trigger.bucketName}`,
-    invocationRole: trigger.invocationRole ?? '',
-    qualifier: trigger.qualifier ?? '',
-    triggerConfig: {
+  const triggerJson = (trigger: OssTriggerModel) => {
+    const config = {
       events: trigger.events,
       filter: { key: { prefix: trigger.filter.prefix, suffix: trigger.filter.suffix } },
-    },
-  });
+    };
+    return {
+      triggerName: trigger.name,
+      triggerType: 'oss',
+      sourceArn: `acs:oss:${options.region}:${options.accountId}:${trigger.bucketName}`,
+      invocationRole: trigger.invocationRole ?? '',
+      qualifier: trigger.qualifier ?? '',
+      // 2021-04-06 carries the config as JSON text (the Tea SDK's Trigger model types `triggerConfig` as a string
+      // and refuses an object: @alicloud/fc-open20210406 dist/client.js ListTriggersResponseBodyTriggers), 2016-08-15
+      // as an object (fc2).
+      triggerConfig: apiVersion === '2021-04-06' ? JSON.stringify(config) : config,
+    };
+  };
 
   return {
     createService(request: FcRequest): FcResponse {
