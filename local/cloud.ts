@@ -12,9 +12,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createFc2Client, createFcApi } from '../deploy/fc-api.ts';
+import functionRolePolicy from '../deploy/ram/function-role-policy.json' with { type: 'json' };
 import { runDeploy } from '../deploy/run-deploy.ts';
 import { type CityVisualEmulator, startCityVisualEmulator } from './cityvisual/cityvisual-emulator.ts';
-import { type FcEmulator, startFcEmulator } from './fc/fc-emulator.ts';
+import { type FcEmulator, type FcEmulatorOptions, startFcEmulator } from './fc/fc-emulator.ts';
+import type { RamPolicy } from './fc/role-policy.ts';
 import { type OssEmulator, type OssObjectCreatedEvent, startOssEmulator } from './oss/oss-emulator.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
@@ -44,8 +46,12 @@ export type LocalCloudOptions = {
   parameters?: Record<string, string>;
   /** Send webhooks to this receiver instead of starting the built-in one. */
   webhook?: { url: string; secret: string };
-  /** FC emulator knobs for tests and chaos runs. */
-  fc?: { asyncRetryBaseMs?: number; maxInstances?: number; crashRate?: number; seed?: number };
+  /**
+   * FC emulator knobs for tests and chaos runs. `rolePolicy` replaces the function role's policy (by default
+   * `deploy/ram/function-role-policy.json` with this cloud's values), e.g. to show what a role without
+   * `mns:SendMessage` does to dead letters.
+   */
+  fc?: Pick<FcEmulatorOptions, 'asyncRetryBaseMs' | 'maxInstances' | 'crashRate' | 'seed' | 'rolePolicy'>;
   /** Use these credentials instead of random ones (e.g. recognisable canaries for a leak scan); each one is optional. */
   credentials?: Partial<LocalCloudCredentials>;
   log?: (entry: Record<string, unknown>) => void;
@@ -229,8 +235,13 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       secret: (receiver as WebhookReceiver).secret,
     };
 
+    // The parameters deployed (set below); the function role's policy is resolved against them when FC needs it.
+    let deployed: Record<string, string> = {};
     fc = await startFcEmulator({
       codeDir: join(dataDir, 'fc'),
+      // FC delivers dead letters with the service's role: the policy deploy/ram documents for it, with our values.
+      rolePolicy: (roleArn) =>
+        roleArn === deployed.FunctionRoleArn ? resolvePolicy(functionRolePolicy, deployed, fc?.accountId) : undefined,
       apiCredentials: [fcApi],
       // Each instance gets its own STS triplet, allowed only what the function's RAM policy allows.
       issueCredentials: () => {
@@ -246,23 +257,19 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       ...(log ? { log } : {}),
     });
     started.push(fc);
-    await deployLocally(fc, {
-      templatePath,
-      fcApi,
-      parameters: {
-        ...localParameters({
-          oss: { endpoint: oss.endpoint, region: LOCAL_REGION, bucket: LOCAL_BUCKET },
-          cityvisual: { endpoint: cityvisual.endpoint, instanceId: LOCAL_INSTANCE_ID, regionId: 'cn-shanghai' },
-          fc: { accountId: fc.accountId, region: fc.region, accessKeySecret: fcApi.accessKeySecret },
-          webhook,
-        }),
-        // The reader key may have been given rather than derived.
-        CityVisualOssAccessKeyId: cityVisualReader.accessKeyId,
-        CityVisualOssAccessKeySecret: cityVisualReader.accessKeySecret,
-        ...options.parameters,
-      },
-      ...(log ? { log } : {}),
-    });
+    deployed = {
+      ...localParameters({
+        oss: { endpoint: oss.endpoint, region: LOCAL_REGION, bucket: LOCAL_BUCKET },
+        cityvisual: { endpoint: cityvisual.endpoint, instanceId: LOCAL_INSTANCE_ID, regionId: 'cn-shanghai' },
+        fc: { accountId: fc.accountId, region: fc.region, accessKeySecret: fcApi.accessKeySecret },
+        webhook,
+      }),
+      // The reader key may have been given rather than derived.
+      CityVisualOssAccessKeyId: cityVisualReader.accessKeyId,
+      CityVisualOssAccessKeySecret: cityVisualReader.accessKeySecret,
+      ...options.parameters,
+    };
+    await deployLocally(fc, { templatePath, fcApi, parameters: deployed, ...(log ? { log } : {}) });
 
     const state: LocalCloudState = {
       oss: { endpoint: oss.endpoint, region: LOCAL_REGION, bucket: LOCAL_BUCKET, ...publisher },
@@ -304,6 +311,23 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     await closeAll();
     throw error;
   }
+};
+
+/**
+ * A deploy/ram policy with its `${Name}` placeholders filled from the deployed parameters (docs/deploy.md lists them):
+ * AccountId, BucketName, PackagePrefix, StatusPrefix, and OnFailureQueueName from OnFailureDestination's queue.
+ */
+const resolvePolicy = (policy: RamPolicy, parameters: Record<string, string>, accountId = ''): RamPolicy => {
+  const values: Record<string, string> = {
+    AccountId: accountId,
+    BucketName: parameters.BucketName ?? '',
+    PackagePrefix: parameters.PackagePrefix ?? 'library/',
+    StatusPrefix: parameters.StatusPrefix ?? 'status/',
+    OnFailureQueueName: /\/queues\/([^/]+)\//.exec(parameters.OnFailureDestination ?? '')?.[1] ?? '',
+  };
+  return JSON.parse(
+    JSON.stringify(policy).replace(/\$\{(\w+)\}/g, (placeholder, name: string) => values[name] ?? placeholder),
+  ) as RamPolicy;
 };
 
 /** Deploys the template into the (empty) FC emulator through its API, exactly as `algolib deploy --local` would. */

@@ -28,7 +28,8 @@ export type AsyncQueueOptions = {
   now(): number;
   events: {
     retrying(job: AsyncJob): void;
-    deadLettered(letter: DeadLetter): void;
+    /** The job was given up on; `letter` is what FC would send to its OnFailure destination. */
+    deadLettered(letter: DeadLetter, job: AsyncJob): void;
     /** The job is finished for good: it succeeded, was dead-lettered, or the queue closed. */
     done(job: AsyncJob, outcome: 'succeeded' | 'dead-letter' | 'closed'): void;
   };
@@ -54,7 +55,7 @@ export const createAsyncQueue = (options: AsyncQueueOptions): AsyncQueue => {
       attempts: job.attempts,
     };
     if (job.fn.asyncConfig.onFailure !== undefined) letter.destination = job.fn.asyncConfig.onFailure;
-    options.events.deadLettered(letter);
+    options.events.deadLettered(letter, job);
     options.events.done(job, 'dead-letter');
   };
 

@@ -82,6 +82,7 @@ import { startFcHttpServer } from './fc-http';
 import { createFcRoutes, type InvocationTarget } from './fc-routes';
 import { verifyFcRequest } from './fc-signature';
 import { createFunctionPool, type FunctionPool, type InvocationOutcome } from './instance-pool';
+import { destinationAction, isAllowed, type RamPolicy } from './role-policy';
 import { matchesOssTrigger, type OssEventRecord } from './trigger-match';
 
 export type { DeadLetter } from './async-queue';
@@ -104,6 +105,12 @@ export type FcEmulatorOptions = {
   apiCredentials: { accessKeyId: string; accessKeySecret: string }[];
   /** STS triplet handed to each new instance as context.credentials (the caller registers it with the OSS and CityVisual emulators). */
   issueCredentials: () => { accessKeyId: string; accessKeySecret: string; securityToken: string };
+  /**
+   * The RAM policy attached to a role ARN (the service's `Role`), or undefined when the role has none. When given,
+   * a dead letter is delivered only if the service's role may send to the OnFailure destination (`role-policy.ts`);
+   * otherwise it is lost and logged (`dead-letter-lost`), as on FC. Without it, every dead letter is recorded.
+   */
+  rolePolicy?: (roleArn: string) => RamPolicy | undefined;
   /** Backoff base between async retries (default 1000); doubles each retry, full jitter. */
   asyncRetryBaseMs?: number;
   /** Per function; default 4. */
@@ -143,6 +150,8 @@ export type FcEmulator = {
     timeouts: number;
     crashes: number;
     instancesStarted: number;
+    /** Dead letters FC could not deliver because the role may not send to the destination. */
+    deadLettersLost: number;
     inFlight: number;
     queued: number;
   };
@@ -176,7 +185,29 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
   const codeDir = o.codeDir ?? (temporaryCodeDir as string);
   mkdirSync(codeDir, { recursive: true });
 
-  const stats = { invocations: 0, succeeded: 0, failed: 0, retries: 0, timeouts: 0, crashes: 0, instancesStarted: 0 };
+  const stats = {
+    invocations: 0,
+    succeeded: 0,
+    failed: 0,
+    retries: 0,
+    timeouts: 0,
+    crashes: 0,
+    instancesStarted: 0,
+    deadLettersLost: 0,
+  };
+  /** Why FC could not deliver a dead letter to `destination` with the service's role, or undefined when it can. */
+  const deliveryRefusal = (fn: DeployedFunction, destination: string | undefined): string | undefined => {
+    if (o.rolePolicy === undefined || destination === undefined) return undefined;
+    const role = deployment.getService(fn.serviceName)?.properties.Role;
+    if (typeof role !== 'string' || role === '')
+      return `service ${fn.serviceName} has no role to deliver to ${destination} with`;
+    const action = destinationAction(destination);
+    if (action === undefined) return `the destination ${destination} is of a kind FC cannot deliver to`;
+    const policy = o.rolePolicy(role);
+    if (policy === undefined || !isAllowed(policy, action, destination))
+      return `role ${role} is not allowed ${action} on ${destination}`;
+    return undefined;
+  };
   const letters: DeadLetter[] = [];
   const idle = createIdleTracker();
   // Separate streams, so that retry jitter does not shift the crash schedule of a seed.
@@ -261,7 +292,20 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       retrying: () => {
         stats.retries += 1;
       },
-      deadLettered(letter) {
+      deadLettered(letter, job) {
+        const refused = deliveryRefusal(job.fn, letter.destination);
+        if (refused !== undefined) {
+          stats.deadLettersLost += 1;
+          log({
+            service: 'fc',
+            event: 'dead-letter-lost',
+            requestId: letter.requestId,
+            attempts: letter.attempts,
+            destination: letter.destination,
+            reason: refused,
+          });
+          return;
+        }
         letters.push(letter);
         log({
           service: 'fc',

@@ -364,6 +364,43 @@ describe('FC emulator: async invocations', () => {
     expect(fc.stats()).toMatchObject({ retries: 2, failed: 3 });
   });
 
+  it("delivers a dead letter only when the service's role may mns:SendMessage to the queue; otherwise logs it lost", async () => {
+    // Arrange: the fixture service's role, with and without the right to send to its OnFailure queue.
+    const role = 'acs:ram::1234567890123456:role/fixtures-fn';
+    const cityVisualOnly = { Statement: [{ Effect: 'Allow', Action: ['cityvisual:*'], Resource: ['*'] }] };
+    const canSend = {
+      Statement: [
+        ...cityVisualOnly.Statement,
+        {
+          Effect: 'Allow',
+          Action: ['mns:SendMessage'],
+          Resource: ['acs:mns:*:1234567890123456:/queues/fixtures-failed/messages'],
+        },
+      ],
+    };
+    const allowed = await start({ rolePolicy: (arn) => (arn === role ? canSend : undefined) });
+    const refused = await start({ rolePolicy: (arn) => (arn === role ? cityVisualOnly : undefined) });
+
+    // Act
+    allowed.invokeAsync(payload({ key: 'allowed', failTimes: 99 }), { functionName: 'flaky' });
+    const lostId = refused.invokeAsync(payload({ key: 'refused', failTimes: 99 }), { functionName: 'flaky' });
+    await Promise.all([allowed.idle(), refused.idle()]);
+
+    // Assert
+    expect(allowed.deadLetters()).toHaveLength(1);
+    expect(allowed.stats().deadLettersLost).toBe(0);
+    expect(refused.deadLetters()).toEqual([]);
+    expect(refused.stats().deadLettersLost).toBe(1);
+    expect(logs.find((entry) => entry.event === 'dead-letter-lost')).toEqual({
+      service: 'fc',
+      event: 'dead-letter-lost',
+      requestId: lostId,
+      attempts: 3,
+      destination: 'acs:mns:cn-shanghai:1234567890123456:/queues/fixtures-failed/messages',
+      reason: `role ${role} is not allowed mns:SendMessage on acs:mns:cn-shanghai:1234567890123456:/queues/fixtures-failed/messages`,
+    });
+  });
+
   it('retries a timed-out invocation on a new instance', async () => {
     const fc = await start();
 

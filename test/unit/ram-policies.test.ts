@@ -24,6 +24,7 @@ const PLACEHOLDERS = [
   'FunctionName',
   'FunctionRoleName',
   'TriggerRoleName',
+  'OnFailureQueueName',
 ];
 
 /** The FC operations `algolib deploy` can call: every FcApi method, made to fail so that it names its operation. */
@@ -111,7 +112,7 @@ describe('deploy/ram', () => {
     );
   });
 
-  it('lets the function read packages and read and write under the status prefix, and call CityVisual', () => {
+  it('lets the function read packages and read and write under the status prefix, call CityVisual, and send dead letters to its queue', () => {
     // Arrange
     const statements = policy('function-role-policy.json').Statement;
 
@@ -120,6 +121,8 @@ describe('deploy/ram', () => {
       [['oss:GetObject'], [PACKAGE_OBJECTS]],
       [['oss:GetObject', 'oss:PutObject'], [STATUS_OBJECTS]],
       [['cityvisual:CreateAlgoLib', 'cityvisual:DescribeAlgoLibs'], ['*']],
+      // FC delivers the OnFailure dead letter with the service role (result-callback docs): MNS SendMessage.
+      [['mns:SendMessage'], [`acs:mns:*:${ph('AccountId')}:/queues/${ph('OnFailureQueueName')}/messages`]],
     ]);
     expect(
       policy('cityvisual-read-key-policy.json').Statement.map(({ Action, Resource }) => [Action, Resource]),
