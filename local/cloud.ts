@@ -49,9 +49,22 @@ export type LocalCloudOptions = {
   /**
    * FC emulator knobs for tests and chaos runs. `rolePolicy` replaces the function role's policy (by default
    * `deploy/ram/function-role-policy.json` with this cloud's values), e.g. to show what a role without
-   * `mns:SendMessage` does to dead letters.
+   * `mns:SendMessage` does to dead letters. The local cloud runs FC as the cloud may: each instance's STS triplet
+   * rotates every `credentialRotationMs` (default 5000) and an instance idle for `freezeAfterIdleMs` (default 2000)
+   * is frozen; `asyncRetryRequestId` is `keep` unless given.
    */
-  fc?: Pick<FcEmulatorOptions, 'asyncRetryBaseMs' | 'maxInstances' | 'crashRate' | 'seed' | 'rolePolicy'>;
+  fc?: Pick<
+    FcEmulatorOptions,
+    | 'asyncRetryBaseMs'
+    | 'maxInstances'
+    | 'crashRate'
+    | 'seed'
+    | 'rolePolicy'
+    | 'asyncRetryRequestId'
+    | 'crashWhen'
+    | 'credentialRotationMs'
+    | 'freezeAfterIdleMs'
+  >;
   /** Use these credentials instead of random ones (e.g. recognisable canaries for a leak scan); each one is optional. */
   credentials?: Partial<LocalCloudCredentials>;
   log?: (entry: Record<string, unknown>) => void;
@@ -90,6 +103,9 @@ export const DEFAULT_STATE_FILE = '.algolib/dev.json';
 export const LOCAL_BUCKET = 'algolib-local';
 export const LOCAL_REGION = 'oss-cn-shanghai';
 export const LOCAL_INSTANCE_ID = 'cityvisual-local';
+/** Short enough that a test run or a soak sees rotations and freezes, long enough to cost nothing. */
+const LOCAL_CREDENTIAL_ROTATION_MS = 5_000;
+const LOCAL_FREEZE_AFTER_IDLE_MS = 2_000;
 const PACKAGE_PREFIX = 'library/';
 const STATUS_PREFIX = 'status/';
 
@@ -253,6 +269,15 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         cityvisual.addCredential(triplet);
         return triplet;
       },
+      // An expired triplet: the same id now needs a secret and token nobody has, so requests signed with it fail.
+      revokeCredentials: ({ accessKeyId }) => {
+        const expired = { accessKeyId, accessKeySecret: randomBytes(18).toString('base64url') };
+        const token = randomBytes(24).toString('base64url');
+        oss.addCredential({ ...expired, securityToken: token, allow: { buckets: [], read: [], write: [] } });
+        cityvisual.addCredential({ ...expired, securityToken: token });
+      },
+      credentialRotationMs: LOCAL_CREDENTIAL_ROTATION_MS,
+      freezeAfterIdleMs: LOCAL_FREEZE_AFTER_IDLE_MS,
       ...options.fc,
       ...(log ? { log } : {}),
     });

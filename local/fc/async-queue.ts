@@ -1,6 +1,7 @@
 /**
  * FC's asynchronous invocation semantics, at least once: a failed attempt (error, timeout, lost instance) is retried
- * up to `MaxAsyncRetryAttempts` times with exponential backoff and full jitter, keeping its request id; an event
+ * up to `MaxAsyncRetryAttempts` times with exponential backoff and full jitter, keeping its request id or, with
+ * `retryRequestId: 'new'`, under a fresh one (FC does not document which; both are modelled); an event
  * older than `MaxAsyncEventAgeInSeconds` when its retry comes up is dropped; whatever is given up on becomes a dead
  * letter addressed to the OnFailure destination.
  */
@@ -23,6 +24,10 @@ export type DeadLetter = { requestId: string; payload: string; error: string; at
 export type AsyncQueueOptions = {
   run(job: AsyncJob): Promise<InvocationOutcome>;
   retryBaseMs: number;
+  /** `keep` (default): a retry has the first attempt's request id; `new`: every retry gets a fresh one. */
+  retryRequestId?: 'keep' | 'new';
+  /** A fresh request id (for `retryRequestId: 'new'`). */
+  newRequestId?: () => string;
   /** In [0, 1); seeded by the caller so that a schedule can be replayed. */
   random(): number;
   now(): number;
@@ -61,6 +66,8 @@ export const createAsyncQueue = (options: AsyncQueueOptions): AsyncQueue => {
 
   const attempt = async (job: AsyncJob) => {
     job.attempts += 1;
+    if (job.attempts > 1 && options.retryRequestId === 'new' && options.newRequestId)
+      job.requestId = options.newRequestId();
     if (job.attempts > 1) options.events.retrying(job);
     const outcome = await options.run(job);
     if (closed) return options.events.done(job, 'closed');

@@ -56,7 +56,9 @@
  *   `VersionNotFound` / `AliasNotFound` (chosen). Only InvokeFunction and the management calls above are served;
  *   other paths → 404 `PathNotSupported`. Services, functions and async configs cannot be deleted.
  * - MemorySize only caps the V8 heap (`--max-old-space-size`); CPU is not throttled. `maxInstances` is per function.
- * - An instance is never frozen or reclaimed while idle; it lives until it fails, times out, crashes or `close()`.
+ * - An idle instance is frozen only with `freezeAfterIdleMs` (SIGSTOP/SIGCONT; its sockets are reset on next use after
+ *   a thaw) and never reclaimed; it lives until it fails, times out, crashes or `close()`. STS triplets rotate only
+ *   with `credentialRotationMs` (FC rotates them at an undocumented interval; its triplets live 36 h).
  * - A timeout kills the whole instance, so other invocations running on it fail too (`ProcessExited`, chosen name
  *   for FC's "Process exited unexpectedly before completing request").
  * - Async: no 429 throttling retries (the queue is unbounded), no payload size limit, no StatefulInvocation, no
@@ -111,6 +113,29 @@ export type FcEmulatorOptions = {
    * otherwise it is lost and logged (`dead-letter-lost`), as on FC. Without it, every dead letter is recorded.
    */
   rolePolicy?: (roleArn: string) => RamPolicy | undefined;
+  /**
+   * Whether an async retry keeps the first attempt's request id (`keep`, default) or gets a new one (`new`). FC does
+   * not document which; the function must be correct under both.
+   */
+  asyncRetryRequestId?: 'keep' | 'new';
+  /**
+   * Chaos, deterministic: kill (SIGKILL) the instance as soon as the function prints a line for which this returns
+   * true, e.g. right after it logs that it took a name claim. Whatever runs on that instance fails as a crash.
+   */
+  crashWhen?: (line: string) => boolean;
+  /** A replaced STS triplet expired (the caller unregisters it from the OSS and CityVisual emulators). */
+  revokeCredentials?: (credentials: { accessKeyId: string; accessKeySecret: string; securityToken: string }) => void;
+  /**
+   * Replace each instance's STS triplet this often (ms); default: never. A replaced triplet expires once no
+   * invocation that received it is still running, so a function must sign with the context of the request at hand.
+   */
+  credentialRotationMs?: number;
+  /**
+   * Freeze (SIGSTOP) an instance idle this long (ms), thaw it for its next invocation; default: never. After a thaw
+   * the sockets it kept open are reset on their next use (ECONNRESET), as a frozen instance's keep-alive connections
+   * are dropped by their peers.
+   */
+  freezeAfterIdleMs?: number;
   /** Backoff base between async retries (default 1000); doubles each retry, full jitter. */
   asyncRetryBaseMs?: number;
   /** Per function; default 4. */
@@ -152,6 +177,10 @@ export type FcEmulator = {
     instancesStarted: number;
     /** Dead letters FC could not deliver because the role may not send to the destination. */
     deadLettersLost: number;
+    /** STS triplets replaced, instances frozen, and sockets marked to be reset after a thaw. */
+    credentialsRotated: number;
+    freezes: number;
+    socketsReset: number;
     inFlight: number;
     queued: number;
   };
@@ -194,6 +223,9 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
     crashes: 0,
     instancesStarted: 0,
     deadLettersLost: 0,
+    credentialsRotated: 0,
+    freezes: 0,
+    socketsReset: 0,
   };
   /** Why FC could not deliver a dead letter to `destination` with the service's role, or undefined when it can. */
   const deliveryRefusal = (fn: DeployedFunction, destination: string | undefined): string | undefined => {
@@ -234,7 +266,15 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       accountId,
       region,
       issueCredentials: o.issueCredentials,
+      ...(o.revokeCredentials ? { revokeCredentials: o.revokeCredentials } : {}),
+      ...(o.credentialRotationMs !== undefined
+        ? { credentialRotationMs: checkedPositiveInteger('credentialRotationMs', o.credentialRotationMs) }
+        : {}),
+      ...(o.freezeAfterIdleMs !== undefined
+        ? { freezeAfterIdleMs: checkedPositiveInteger('freezeAfterIdleMs', o.freezeAfterIdleMs) }
+        : {}),
       drawCrash: () => (crashRate > 0 && crashRandom() < crashRate ? crashRandom() : undefined),
+      ...(o.crashWhen ? { crashWhen: o.crashWhen } : {}),
       events: {
         instanceStarted(instanceId, pid) {
           stats.instancesStarted += 1;
@@ -245,6 +285,18 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
         },
         timedOut: () => {
           stats.timeouts += 1;
+        },
+        credentialsRotated: (instanceId) => {
+          stats.credentialsRotated += 1;
+          log({ service: 'fc', event: 'credentials-rotated', function: functionKey(fn), instanceId });
+        },
+        frozen: (instanceId) => {
+          stats.freezes += 1;
+          log({ service: 'fc', event: 'instance-frozen', function: functionKey(fn), instanceId });
+        },
+        thawed: (instanceId, stale) => {
+          stats.socketsReset += stale;
+          log({ service: 'fc', event: 'instance-thawed', function: functionKey(fn), instanceId, staleSockets: stale });
         },
         output: (stream, line, instanceId) =>
           log({ service: 'fc', stream, line, function: functionKey(fn), instanceId }),
@@ -286,6 +338,8 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       return run(job.fn, job.payload, job, 'async', job.attempts);
     },
     retryBaseMs: o.asyncRetryBaseMs ?? 1000,
+    retryRequestId: o.asyncRetryRequestId ?? 'keep',
+    newRequestId: randomUUID,
     random: jitterRandom,
     now: () => performance.now(),
     events: {

@@ -344,6 +344,29 @@ describe('FC emulator: async invocations', () => {
     ]);
   });
 
+  it('gives every retry a new request id with asyncRetryRequestId: new (FC does not document which it does)', async () => {
+    const fc = await start({ asyncRetryRequestId: 'new' });
+
+    const requestId = fc.invokeAsync(payload({ key: 'new-ids', failTimes: 2 }), { functionName: 'flaky' });
+    await fc.idle();
+
+    const { attempts, requestIds } = readState('new-ids');
+    expect(attempts).toBe(3);
+    expect(requestIds[0]).toBe(requestId);
+    expect(new Set(requestIds).size).toBe(3);
+    const logged = logs.filter((entry) => entry.kind === 'async').map((entry) => [entry.requestId, entry.attempt]);
+    expect(logged).toEqual(requestIds.map((id: string, index: number) => [id, index + 1]));
+  });
+
+  it('kills the instance the moment the function prints a line crashWhen picks, and retries the event', async () => {
+    const fc = await start({ crashWhen: (line) => line.includes('echo ') && issued === 1 });
+
+    fc.invokeAsync(payload('crash-me'));
+    await fc.idle();
+
+    expect(fc.stats()).toMatchObject({ crashes: 1, retries: 1, succeeded: 1, instancesStarted: 2 });
+  });
+
   it('sends the event to the OnFailure destination once MaxAsyncRetryAttempts are spent', async () => {
     const fc = await start();
     const event = JSON.stringify({ key: 'exhausted', failTimes: 99 });
