@@ -3,8 +3,9 @@
  *
  * What it implements:
  * - An in-memory deployment model (`deployment.ts`: service, function config, code folder, OSS triggers, async
- *   config), written by the FC management API (`management-routes.ts`: CreateService/GetService/UpdateService,
- *   CreateFunction/GetFunction/UpdateFunction with `code.zipFile`, Create/List/Get/Update/DeleteTrigger,
+ *   config), written by the FC management API (`management-routes.ts`: List/Create/Get/UpdateService,
+ *   List/Create/Get/UpdateFunction with `code.zipFile`, Create/List/Get/Update/DeleteTrigger (lists paged as FC does,
+ *   `listing.ts`),
  *   Put/GetFunctionAsyncInvokeConfig), which `algolib deploy` and the local cloud call with `@alicloud/fc2`. Code
  *   zips are unzipped into `codeDir` (`code-store.ts`) and instances run that copy; GetFunction answers FC's
  *   `codeChecksum` (CRC-64 of the zip). Started with a `templatePath`, it instead deploys that template's services
@@ -24,9 +25,11 @@
  *   instance is killed. A failed initializer fails the invocation with `InitializationError`; the instance is
  *   discarded and the next invocation starts a new one.
  * - Async invocations (OSS triggers, `X-Fc-Invocation-Type: Async`): at least once; a failed attempt (error, timeout,
- *   lost instance) is retried with the same request id up to `MaxAsyncRetryAttempts` (default 3) times, with
+ *   lost instance) is retried with the same request id (or a new one per retry with `asyncRetryRequestId: 'new'`:
+ *   FC does not document which) up to `MaxAsyncRetryAttempts` (default 3) times, with
  *   exponential backoff and full jitter from `asyncRetryBaseMs`; an event older than `MaxAsyncEventAgeInSeconds`
- *   when its retry comes up is dropped; given-up events are dead letters addressed to `Destination.OnFailure`.
+ *   when its retry comes up is dropped; given-up events are dead letters addressed to `Destination.OnFailure`, recorded
+ *   only if the service's role may send there (`rolePolicy`, `role-policy.ts`), else logged as `dead-letter-lost`.
  * - OSS triggers matched as FC does (`trigger-match.ts`): bucket, `Events` with `oss:` prefix and `*` wildcards
  *   against the payload's unprefixed `eventName`, key Prefix and Suffix. Overlapping triggers on one bucket (shared
  *   event type, overlapping prefix and suffix) are refused at deploy, as OSS refuses them.
@@ -36,7 +39,9 @@
  *   rejections, code that cannot be loaded, uncaught exceptions (`errorType: 'FunctionUnhandledError: Error'`),
  *   timeouts (`FunctionTimeout`) and lost instances; `InitializationError`) and FC's
  *   `{errorMessage, errorType, stackTrace}` JSON.
- *   Every request is authenticated exactly as fc2 signs (`fc-signature.ts`): `FC <ak>:<HMAC-SHA256>`, Date within
+ *   The same routes under `/2021-04-06/` for the Tea SDK `@alicloud/fc-open20210406` (qualifier as `?qualifier=`,
+ *   `triggerConfig` as JSON text), whose `ACS3-HMAC-SHA256` signature is verified by `acs3-signature.ts`.
+ *   Every fc2 request is authenticated exactly as fc2 signs (`fc-signature.ts`): `FC <ak>:<HMAC-SHA256>`, Date within
  *   15 minutes, `x-fc-account-id` equal to the emulator's account, Content-MD5 equal to the body's. Errors are
  *   `{ErrorCode, ErrorMessage}` JSON: 403 `SignatureNotMatch`, 404 `ServiceNotFound` / `FunctionNotFound`.
  * - Chaos: with `crashRate`, a seeded draw per invocation kills its instance (SIGKILL) at a random point of it
@@ -44,7 +49,8 @@
  *   before its answer is delivered (work done, answer lost). `stats().crashes` counts these kills and any other
  *   instance death under a running invocation (`process.exit`, OOM).
  * - One log entry per invocation attempt `{service:'fc', requestId, function, kind, attempt, outcome, ms}` (plus
- *   `failure` and `errorType` when it failed), per instance start, per dead letter, and one per line the function
+ *   `failure` and `errorType` when it failed), per instance start, freeze, thaw and credential rotation, per dead
+ *   letter (delivered or lost), and one per line the function
  *   prints (`{service:'fc', stream:'stdout'|'stderr', line}`; sent over IPC, so an invocation's lines are logged
  *   before its outcome). Payloads and credentials are never logged.
  * - Bundling: `instance-runner.cjs` is forked from `INSTANCE_RUNNER_PATH`, the folder of this module (or of the
@@ -66,7 +72,9 @@
  *   configured, where FC would discard the event). The event age is checked only when a retry comes up.
  * - Auth errors other than SignatureNotMatch use chosen codes: 403 `InvalidAuthorization`, `InvalidAccessKeyId`,
  *   `RequestTimeTooSkewed`, `AccessDenied` (account mismatch), `InvalidArgument` (403 no/bad Date, 400 Content-MD5).
- *   An STS key's `x-fc-security-token` is signed but not checked against a token.
+ *   An STS key's `x-fc-security-token` is signed but not checked against a token. ACS3 (2021-04-06) requests are
+ *   refused with the same FC codes; whether the 2021-04-06 gateway answers with other codes or body fields is not
+ *   documented. The account header is checked for fc2 requests only.
  * - `x-fc-log-type: Tail` is ignored (no `x-fc-log-result`); the function's output goes to `log` instead.
  */
 import { randomUUID } from 'node:crypto';
