@@ -15,22 +15,12 @@
  * `x-acs-content-sha256`, the hex SHA-256 of the body, which is checked against the body received.
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import { type FcAuthFailure, sameText } from './fc-signature.ts';
+import { type FcAuthFailure, sameText, type VerifyFcRequestInput } from './fc-signature.ts';
 
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
 
-export type VerifyAcs3Input = {
-  method: string;
-  /** The path as received, still percent-encoded, without the query string. */
-  rawPath: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  secretOf: (accessKeyId: string) => string | undefined;
-  now: number;
-  maxSkewMs: number;
-};
+/** What fc2's verification takes, less the account header (the Tea SDK sends none unless asked). */
+export type VerifyAcs3Input = Omit<VerifyFcRequestInput, 'accountId'>;
 
 /** RFC 3986 percent-encoding, as openapi-util's `encode`. */
 const encode = (value: string): string =>

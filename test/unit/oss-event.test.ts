@@ -6,6 +6,16 @@ import { parseObjectEvents } from '../../shared/oss-event.ts';
 const fixture = (name: string) => structuredClone(JSON.parse(readFileSync(`test/fixtures/events/${name}`, 'utf8')));
 const asBuffer = (payload: unknown) => Buffer.from(JSON.stringify(payload));
 
+/** What oss-put-package.json (and the first envelope of cloudevent-batch.json) parses to. */
+const PACKAGE_EVENT = {
+  eventName: 'ObjectCreated:PutObject',
+  bucket: 'algolib-packages',
+  key: 'library/face/face-1.2.0.tar.gz',
+  size: 423,
+  etag: '688A7BF4F233DC9C88A80BF985AB0C1D',
+  eventTime: '2026-11-29T06:45:43.000Z',
+};
+
 describe('parseObjectEvents', () => {
   it('reads the native FC OSS event from a Buffer', () => {
     // Arrange
@@ -15,16 +25,7 @@ describe('parseObjectEvents', () => {
     const events = parseObjectEvents(asBuffer(payload));
 
     // Assert
-    expect(events).toEqual([
-      {
-        eventName: 'ObjectCreated:PutObject',
-        bucket: 'algolib-packages',
-        key: 'library/face/face-1.2.0.tar.gz',
-        size: 423,
-        etag: '688A7BF4F233DC9C88A80BF985AB0C1D',
-        eventTime: '2026-11-29T06:45:43.000Z',
-      },
-    ]);
+    expect(events).toEqual([PACKAGE_EVENT]);
   });
 
   it('reads every element of events[], not just the first', () => {
@@ -60,14 +61,7 @@ describe('parseObjectEvents', () => {
 
     // Assert
     expect(events).toEqual([
-      {
-        eventName: 'ObjectCreated:PutObject',
-        bucket: 'algolib-packages',
-        key: 'library/face/face-1.2.0.tar.gz',
-        size: 423,
-        etag: '688A7BF4F233DC9C88A80BF985AB0C1D',
-        eventTime: '2026-11-29T06:45:43.000Z',
-      },
+      PACKAGE_EVENT,
       {
         eventName: 'ObjectCreated:PutObject',
         bucket: 'algolib-packages',
