@@ -12,11 +12,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createFc2Client, createFcApi } from '../deploy/fc-api.ts';
+import functionRolePolicy from '../deploy/ram/function-role-policy.json' with { type: 'json' };
 import { runDeploy } from '../deploy/run-deploy.ts';
 import type { ChatRobotKind } from '../shared/config.ts';
 import { type ChatRobotReceiver, startChatRobotReceiver } from './chat-robot-receiver.ts';
 import { type CityVisualEmulator, startCityVisualEmulator } from './cityvisual/cityvisual-emulator.ts';
-import { type FcEmulator, startFcEmulator } from './fc/fc-emulator.ts';
+import { type FcEmulator, type FcEmulatorOptions, startFcEmulator } from './fc/fc-emulator.ts';
+import type { RamPolicy } from './fc/role-policy.ts';
 import { type OssEmulator, type OssObjectCreatedEvent, startOssEmulator } from './oss/oss-emulator.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
@@ -48,8 +50,25 @@ export type LocalCloudOptions = {
   webhook?: { url: string; secret: string };
   /** Also start a chat robot of this kind and notify it (CHAT_ROBOTS), as `algolib dev --chat <kind>` does. */
   chat?: ChatRobotKind;
-  /** FC emulator knobs for tests and chaos runs. */
-  fc?: { asyncRetryBaseMs?: number; maxInstances?: number; crashRate?: number; seed?: number };
+  /**
+   * FC emulator knobs for tests and chaos runs. `rolePolicy` replaces the function role's policy (by default
+   * `deploy/ram/function-role-policy.json` with this cloud's values), e.g. to show what a role without
+   * `mns:SendMessage` does to dead letters. The local cloud runs FC as the cloud may: each instance's STS triplet
+   * rotates every `credentialRotationMs` (default 5000) and an instance idle for `freezeAfterIdleMs` (default 2000)
+   * is frozen; `asyncRetryRequestId` is `keep` unless given.
+   */
+  fc?: Pick<
+    FcEmulatorOptions,
+    | 'asyncRetryBaseMs'
+    | 'maxInstances'
+    | 'crashRate'
+    | 'seed'
+    | 'rolePolicy'
+    | 'asyncRetryRequestId'
+    | 'crashWhen'
+    | 'credentialRotationMs'
+    | 'freezeAfterIdleMs'
+  >;
   /** Use these credentials instead of random ones (e.g. recognisable canaries for a leak scan); each one is optional. */
   credentials?: Partial<LocalCloudCredentials>;
   log?: (entry: Record<string, unknown>) => void;
@@ -90,6 +109,9 @@ export const DEFAULT_STATE_FILE = '.algolib/dev.json';
 export const LOCAL_BUCKET = 'algolib-local';
 export const LOCAL_REGION = 'oss-cn-shanghai';
 export const LOCAL_INSTANCE_ID = 'cityvisual-local';
+/** Short enough that a test run or a soak sees rotations and freezes, long enough to cost nothing. */
+const LOCAL_CREDENTIAL_ROTATION_MS = 5_000;
+const LOCAL_FREEZE_AFTER_IDLE_MS = 2_000;
 const PACKAGE_PREFIX = 'library/';
 const STATUS_PREFIX = 'status/';
 
@@ -243,8 +265,13 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       ? JSON.stringify([{ kind: robot.kind, url: robot.url, ...(robot.secret ? { secret: robot.secret } : {}) }])
       : undefined;
 
+    // The parameters deployed (set below); the function role's policy is resolved against them when FC needs it.
+    let deployed: Record<string, string> = {};
     fc = await startFcEmulator({
       codeDir: join(dataDir, 'fc'),
+      // FC delivers dead letters with the service's role: the policy deploy/ram documents for it, with our values.
+      rolePolicy: (roleArn) =>
+        roleArn === deployed.FunctionRoleArn ? resolvePolicy(functionRolePolicy, deployed, fc?.accountId) : undefined,
       apiCredentials: [fcApi],
       // Each instance gets its own STS triplet, allowed only what the function's RAM policy allows.
       issueCredentials: () => {
@@ -262,28 +289,33 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         cityvisual.addCredential(triplet);
         return triplet;
       },
+      // An expired triplet: the same id now needs a secret and token nobody has, so requests signed with it fail.
+      revokeCredentials: ({ accessKeyId }) => {
+        const expired = { accessKeyId, accessKeySecret: randomBytes(18).toString('base64url') };
+        const token = randomBytes(24).toString('base64url');
+        oss.addCredential({ ...expired, securityToken: token, allow: { buckets: [], read: [], write: [] } });
+        cityvisual.addCredential({ ...expired, securityToken: token });
+      },
+      credentialRotationMs: LOCAL_CREDENTIAL_ROTATION_MS,
+      freezeAfterIdleMs: LOCAL_FREEZE_AFTER_IDLE_MS,
       ...options.fc,
       ...(log ? { log } : {}),
     });
     started.push(fc);
-    await deployLocally(fc, {
-      templatePath,
-      fcApi,
-      parameters: {
-        ...localParameters({
-          oss: { endpoint: oss.endpoint, region: LOCAL_REGION, bucket: LOCAL_BUCKET },
-          cityvisual: { endpoint: cityvisual.endpoint, instanceId: LOCAL_INSTANCE_ID, regionId: 'cn-shanghai' },
-          fc: { accountId: fc.accountId, region: fc.region, accessKeySecret: fcApi.accessKeySecret },
-          webhook,
-        }),
-        // The reader key may have been given rather than derived.
-        CityVisualOssAccessKeyId: cityVisualReader.accessKeyId,
-        CityVisualOssAccessKeySecret: cityVisualReader.accessKeySecret,
-        ...(chatRobots ? { ChatRobots: chatRobots } : {}),
-        ...options.parameters,
-      },
-      ...(log ? { log } : {}),
-    });
+    deployed = {
+      ...localParameters({
+        oss: { endpoint: oss.endpoint, region: LOCAL_REGION, bucket: LOCAL_BUCKET },
+        cityvisual: { endpoint: cityvisual.endpoint, instanceId: LOCAL_INSTANCE_ID, regionId: 'cn-shanghai' },
+        fc: { accountId: fc.accountId, region: fc.region, accessKeySecret: fcApi.accessKeySecret },
+        webhook,
+      }),
+      // The reader key may have been given rather than derived.
+      CityVisualOssAccessKeyId: cityVisualReader.accessKeyId,
+      CityVisualOssAccessKeySecret: cityVisualReader.accessKeySecret,
+      ...(chatRobots ? { ChatRobots: chatRobots } : {}),
+      ...options.parameters,
+    };
+    await deployLocally(fc, { templatePath, fcApi, parameters: deployed, ...(log ? { log } : {}) });
 
     const state: LocalCloudState = {
       oss: { endpoint: oss.endpoint, region: LOCAL_REGION, bucket: LOCAL_BUCKET, ...publisher },
@@ -326,6 +358,23 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     await closeAll();
     throw error;
   }
+};
+
+/**
+ * A deploy/ram policy with its `${Name}` placeholders filled from the deployed parameters (docs/deploy.md lists them):
+ * AccountId, BucketName, PackagePrefix, StatusPrefix, and OnFailureQueueName from OnFailureDestination's queue.
+ */
+const resolvePolicy = (policy: RamPolicy, parameters: Record<string, string>, accountId = ''): RamPolicy => {
+  const values: Record<string, string> = {
+    AccountId: accountId,
+    BucketName: parameters.BucketName ?? '',
+    PackagePrefix: parameters.PackagePrefix ?? 'library/',
+    StatusPrefix: parameters.StatusPrefix ?? 'status/',
+    OnFailureQueueName: /\/queues\/([^/]+)\//.exec(parameters.OnFailureDestination ?? '')?.[1] ?? '',
+  };
+  return JSON.parse(
+    JSON.stringify(policy).replace(/\$\{(\w+)\}/g, (placeholder, name: string) => values[name] ?? placeholder),
+  ) as RamPolicy;
 };
 
 /** Deploys the template into the (empty) FC emulator through its API, exactly as `algolib deploy --local` would. */

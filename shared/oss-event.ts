@@ -1,7 +1,9 @@
 /**
  * FC OSS trigger payloads → `ObjectEvent[]`. Accepts the native form (`{"events":[…]}`, every element, never just the
- * first) and the EventBridge CloudEvents envelope (`specversion` + `data`). Unknown fields are allowed; the fields we
- * read are checked.
+ * first), the EventBridge CloudEvents envelope (`specversion` + `data`), and a JSON array of such envelopes, which an
+ * EventBridge-based trigger with a batch window delivers (BatchWindow: "the maximum number of events … in the batch
+ * window", https://www.alibabacloud.com/help/en/functioncompute/fc/developer-reference/api-fc-2023-03-30-struct-batchwindow).
+ * Unknown fields are allowed; the fields we read are checked.
  */
 
 import * as z from 'zod/mini';
@@ -25,6 +27,7 @@ const RecordSchema = z.looseObject({
 
 const NativeSchema = z.looseObject({ events: z.array(RecordSchema) });
 const CloudEventSchema = z.looseObject({ specversion: z.string(), data: RecordSchema });
+const CloudEventBatchSchema = z.array(CloudEventSchema);
 
 export type ObjectEvent = {
   /** Without the `oss:` prefix the trigger configuration uses: `ObjectCreated:PutObject`. */
@@ -48,12 +51,12 @@ const toObjectEvent = (record: z.infer<typeof RecordSchema>): ObjectEvent => ({
 const invalidPayload = (error: z.core.$ZodError) => {
   const issue = error.issues[0];
   return new EventParseError(
-    `Expected an FC OSS event ({"events":[…]}) or a CloudEvents envelope of one; failing at \`${issue?.path.join('.') || '(root)'}\`: ${issue?.message}`,
+    `Expected an FC OSS event ({"events":[…]}), a CloudEvents envelope of one or an array of envelopes; failing at \`${issue?.path.join('.') || '(root)'}\`: ${issue?.message}`,
   );
 };
 
 /**
- * Parses the handler's event (a Buffer on FC) into one `ObjectEvent` per record.
+ * Parses the handler's event (a Buffer on FC) into one `ObjectEvent` per record (per envelope of a batch).
  *
  * @example
  * ```ts
@@ -67,6 +70,13 @@ export const parseObjectEvents = (event: Buffer | string): ObjectEvent[] => {
     json = JSON.parse(event.toString());
   } catch (cause) {
     throw new EventParseError('Expected the event to be JSON (an FC OSS trigger payload)', { cause });
+  }
+  if (Array.isArray(json)) {
+    // A batch: every envelope is handled, in order; one that does not parse fails the batch, as a bad record of
+    // events[] fails a native payload, naming its index.
+    const batch = CloudEventBatchSchema.safeParse(json);
+    if (batch.success) return batch.data.map((envelope) => toObjectEvent(envelope.data));
+    throw invalidPayload(batch.error);
   }
   if (typeof json === 'object' && json !== null && 'specversion' in json) {
     const envelope = CloudEventSchema.safeParse(json);

@@ -1,6 +1,7 @@
 /**
  * FC's asynchronous invocation semantics, at least once: a failed attempt (error, timeout, lost instance) is retried
- * up to `MaxAsyncRetryAttempts` times with exponential backoff and full jitter, keeping its request id; an event
+ * up to `MaxAsyncRetryAttempts` times with exponential backoff and full jitter, keeping its request id or, with
+ * `retryRequestId: 'new'`, under a fresh one (FC does not document which; both are modelled); an event
  * older than `MaxAsyncEventAgeInSeconds` when its retry comes up is dropped; whatever is given up on becomes a dead
  * letter addressed to the OnFailure destination.
  */
@@ -23,12 +24,17 @@ export type DeadLetter = { requestId: string; payload: string; error: string; at
 export type AsyncQueueOptions = {
   run(job: AsyncJob): Promise<InvocationOutcome>;
   retryBaseMs: number;
+  /** `keep` (default): a retry has the first attempt's request id; `new`: every retry gets a fresh one. */
+  retryRequestId?: 'keep' | 'new';
+  /** A fresh request id (for `retryRequestId: 'new'`). */
+  newRequestId?: () => string;
   /** In [0, 1); seeded by the caller so that a schedule can be replayed. */
   random(): number;
   now(): number;
   events: {
     retrying(job: AsyncJob): void;
-    deadLettered(letter: DeadLetter): void;
+    /** The job was given up on; `letter` is what FC would send to its OnFailure destination. */
+    deadLettered(letter: DeadLetter, job: AsyncJob): void;
     /** The job is finished for good: it succeeded, was dead-lettered, or the queue closed. */
     done(job: AsyncJob, outcome: 'succeeded' | 'dead-letter' | 'closed'): void;
   };
@@ -54,12 +60,14 @@ export const createAsyncQueue = (options: AsyncQueueOptions): AsyncQueue => {
       attempts: job.attempts,
     };
     if (job.fn.asyncConfig.onFailure !== undefined) letter.destination = job.fn.asyncConfig.onFailure;
-    options.events.deadLettered(letter);
+    options.events.deadLettered(letter, job);
     options.events.done(job, 'dead-letter');
   };
 
   const attempt = async (job: AsyncJob) => {
     job.attempts += 1;
+    if (job.attempts > 1 && options.retryRequestId === 'new' && options.newRequestId)
+      job.requestId = options.newRequestId();
     if (job.attempts > 1) options.events.retrying(job);
     const outcome = await options.run(job);
     if (closed) return options.events.done(job, 'closed');

@@ -3,16 +3,19 @@
  *
  * What it implements:
  * - An in-memory deployment model (`deployment.ts`: service, function config, code folder, OSS triggers, async
- *   config), written by the FC management API (`management-routes.ts`: CreateService/GetService/UpdateService,
- *   CreateFunction/GetFunction/UpdateFunction with `code.zipFile`, Create/List/Get/Update/DeleteTrigger,
+ *   config), written by the FC management API (`management-routes.ts`: List/Create/Get/UpdateService,
+ *   List/Create/Get/UpdateFunction with `code.zipFile`, Create/List/Get/Update/DeleteTrigger (lists paged as FC does,
+ *   `listing.ts`),
  *   Put/GetFunctionAsyncInvokeConfig), which `algolib deploy` and the local cloud call with `@alicloud/fc2`. Code
  *   zips are unzipped into `codeDir` (`code-store.ts`) and instances run that copy; GetFunction answers FC's
  *   `codeChecksum` (CRC-64 of the zip). Started with a `templatePath`, it instead deploys that template's services
  *   and functions at start (each `CodeUri` a local folder, run in place), as the emulator's own tests do.
  *   Node.js runtimes only. An updated function gets fresh instances; its triggers and async config stay.
  * - Runs the function's code as FC does: each instance is a child process (`instance-runner.cjs`, forked with an IPC
- *   channel) that loads `Handler`'s module, runs `Initializer` once (sync, callback or async style), then serves
- *   invocations with `handler(event: Buffer, context)` (sync, callback or async style). The context carries
+ *   channel) that loads `Handler`'s module, runs `Initializer` once, then serves invocations with
+ *   `handler(event: Buffer, context)`; both as FC's Node.js runtime runs them: a returned promise is awaited, anything
+ *   else is waited on until it calls its callback (so a plain synchronous initializer fails the instance with
+ *   `InitializationError` after `InitializationTimeout`; see `instance-runner.cjs` for the sources). The context carries
  *   `requestId`, `credentials` (one STS triplet per instance from `issueCredentials`), `function`, `service`
  *   (`qualifier: 'LATEST'`), `region`, `accountId` and a `logger` (debug/info/warn/error/log, FC's line prefix).
  *   Environment: `EnvironmentVariables` + `environmentOverrides` + `FC_FUNC_CODE_PATH`, `FC_REGION`, `FC_ACCOUNT_ID`,
@@ -22,9 +25,11 @@
  *   instance is killed. A failed initializer fails the invocation with `InitializationError`; the instance is
  *   discarded and the next invocation starts a new one.
  * - Async invocations (OSS triggers, `X-Fc-Invocation-Type: Async`): at least once; a failed attempt (error, timeout,
- *   lost instance) is retried with the same request id up to `MaxAsyncRetryAttempts` (default 3) times, with
+ *   lost instance) is retried with the same request id (or a new one per retry with `asyncRetryRequestId: 'new'`:
+ *   FC does not document which) up to `MaxAsyncRetryAttempts` (default 3) times, with
  *   exponential backoff and full jitter from `asyncRetryBaseMs`; an event older than `MaxAsyncEventAgeInSeconds`
- *   when its retry comes up is dropped; given-up events are dead letters addressed to `Destination.OnFailure`.
+ *   when its retry comes up is dropped; given-up events are dead letters addressed to `Destination.OnFailure`, recorded
+ *   only if the service's role may send there (`rolePolicy`, `role-policy.ts`), else logged as `dead-letter-lost`.
  * - OSS triggers matched as FC does (`trigger-match.ts`): bucket, `Events` with `oss:` prefix and `*` wildcards
  *   against the payload's unprefixed `eventName`, key Prefix and Suffix. Overlapping triggers on one bucket (shared
  *   event type, overlapping prefix and suffix) are refused at deploy, as OSS refuses them.
@@ -34,7 +39,9 @@
  *   rejections, code that cannot be loaded, uncaught exceptions (`errorType: 'FunctionUnhandledError: Error'`),
  *   timeouts (`FunctionTimeout`) and lost instances; `InitializationError`) and FC's
  *   `{errorMessage, errorType, stackTrace}` JSON.
- *   Every request is authenticated exactly as fc2 signs (`fc-signature.ts`): `FC <ak>:<HMAC-SHA256>`, Date within
+ *   The same routes under `/2021-04-06/` for the Tea SDK `@alicloud/fc-open20210406` (qualifier as `?qualifier=`,
+ *   `triggerConfig` as JSON text), whose `ACS3-HMAC-SHA256` signature is verified by `acs3-signature.ts`.
+ *   Every fc2 request is authenticated exactly as fc2 signs (`fc-signature.ts`): `FC <ak>:<HMAC-SHA256>`, Date within
  *   15 minutes, `x-fc-account-id` equal to the emulator's account, Content-MD5 equal to the body's. Errors are
  *   `{ErrorCode, ErrorMessage}` JSON: 403 `SignatureNotMatch`, 404 `ServiceNotFound` / `FunctionNotFound`.
  * - Chaos: with `crashRate`, a seeded draw per invocation kills its instance (SIGKILL) at a random point of it
@@ -42,7 +49,8 @@
  *   before its answer is delivered (work done, answer lost). `stats().crashes` counts these kills and any other
  *   instance death under a running invocation (`process.exit`, OOM).
  * - One log entry per invocation attempt `{service:'fc', requestId, function, kind, attempt, outcome, ms}` (plus
- *   `failure` and `errorType` when it failed), per instance start, per dead letter, and one per line the function
+ *   `failure` and `errorType` when it failed), per instance start, freeze, thaw and credential rotation, per dead
+ *   letter (delivered or lost), and one per line the function
  *   prints (`{service:'fc', stream:'stdout'|'stderr', line}`; sent over IPC, so an invocation's lines are logged
  *   before its outcome). Payloads and credentials are never logged.
  * - Bundling: `instance-runner.cjs` is forked from `INSTANCE_RUNNER_PATH`, the folder of this module (or of the
@@ -54,7 +62,9 @@
  *   `VersionNotFound` / `AliasNotFound` (chosen). Only InvokeFunction and the management calls above are served;
  *   other paths → 404 `PathNotSupported`. Services, functions and async configs cannot be deleted.
  * - MemorySize only caps the V8 heap (`--max-old-space-size`); CPU is not throttled. `maxInstances` is per function.
- * - An instance is never frozen or reclaimed while idle; it lives until it fails, times out, crashes or `close()`.
+ * - An idle instance is frozen only with `freezeAfterIdleMs` (SIGSTOP/SIGCONT; its sockets are reset on next use after
+ *   a thaw) and never reclaimed; it lives until it fails, times out, crashes or `close()`. STS triplets rotate only
+ *   with `credentialRotationMs` (FC rotates them at an undocumented interval; its triplets live 36 h).
  * - A timeout kills the whole instance, so other invocations running on it fail too (`ProcessExited`, chosen name
  *   for FC's "Process exited unexpectedly before completing request").
  * - Async: no 429 throttling retries (the queue is unbounded), no payload size limit, no StatefulInvocation, no
@@ -62,7 +72,9 @@
  *   configured, where FC would discard the event). The event age is checked only when a retry comes up.
  * - Auth errors other than SignatureNotMatch use chosen codes: 403 `InvalidAuthorization`, `InvalidAccessKeyId`,
  *   `RequestTimeTooSkewed`, `AccessDenied` (account mismatch), `InvalidArgument` (403 no/bad Date, 400 Content-MD5).
- *   An STS key's `x-fc-security-token` is signed but not checked against a token.
+ *   An STS key's `x-fc-security-token` is signed but not checked against a token. ACS3 (2021-04-06) requests are
+ *   refused with the same FC codes; whether the 2021-04-06 gateway answers with other codes or body fields is not
+ *   documented. The account header is checked for fc2 requests only.
  * - `x-fc-log-type: Tail` is ignored (no `x-fc-log-result`); the function's output goes to `log` instead.
  */
 import { randomUUID } from 'node:crypto';
@@ -72,6 +84,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTemplate } from '../../deploy/template';
 import { createRandom } from '../faults';
+import { ACS3_ALGORITHM, verifyAcs3Request } from './acs3-signature';
 import { type AsyncJob, createAsyncQueue, type DeadLetter } from './async-queue';
 import { createCodeStore } from './code-store';
 import { createDeployment, type DeployedFunction, type Deployment, deployTemplate, functionKey } from './deployment';
@@ -79,6 +92,7 @@ import { startFcHttpServer } from './fc-http';
 import { createFcRoutes, type InvocationTarget } from './fc-routes';
 import { verifyFcRequest } from './fc-signature';
 import { createFunctionPool, type FunctionPool, type InvocationOutcome } from './instance-pool';
+import { destinationAction, isAllowed, type RamPolicy } from './role-policy';
 import { matchesOssTrigger, type OssEventRecord } from './trigger-match';
 
 export type { DeadLetter } from './async-queue';
@@ -101,6 +115,35 @@ export type FcEmulatorOptions = {
   apiCredentials: { accessKeyId: string; accessKeySecret: string }[];
   /** STS triplet handed to each new instance as context.credentials (the caller registers it with the OSS and CityVisual emulators). */
   issueCredentials: () => { accessKeyId: string; accessKeySecret: string; securityToken: string };
+  /**
+   * The RAM policy attached to a role ARN (the service's `Role`), or undefined when the role has none. When given,
+   * a dead letter is delivered only if the service's role may send to the OnFailure destination (`role-policy.ts`);
+   * otherwise it is lost and logged (`dead-letter-lost`), as on FC. Without it, every dead letter is recorded.
+   */
+  rolePolicy?: (roleArn: string) => RamPolicy | undefined;
+  /**
+   * Whether an async retry keeps the first attempt's request id (`keep`, default) or gets a new one (`new`). FC does
+   * not document which; the function must be correct under both.
+   */
+  asyncRetryRequestId?: 'keep' | 'new';
+  /**
+   * Chaos, deterministic: kill (SIGKILL) the instance as soon as the function prints a line for which this returns
+   * true, e.g. right after it logs that it took a name claim. Whatever runs on that instance fails as a crash.
+   */
+  crashWhen?: (line: string) => boolean;
+  /** A replaced STS triplet expired (the caller unregisters it from the OSS and CityVisual emulators). */
+  revokeCredentials?: (credentials: { accessKeyId: string; accessKeySecret: string; securityToken: string }) => void;
+  /**
+   * Replace each instance's STS triplet this often (ms); default: never. A replaced triplet expires once no
+   * invocation that received it is still running, so a function must sign with the context of the request at hand.
+   */
+  credentialRotationMs?: number;
+  /**
+   * Freeze (SIGSTOP) an instance idle this long (ms), thaw it for its next invocation; default: never. After a thaw
+   * the sockets it kept open are reset on their next use (ECONNRESET), as a frozen instance's keep-alive connections
+   * are dropped by their peers.
+   */
+  freezeAfterIdleMs?: number;
   /** Backoff base between async retries (default 1000); doubles each retry, full jitter. */
   asyncRetryBaseMs?: number;
   /** Per function; default 4. */
@@ -140,6 +183,12 @@ export type FcEmulator = {
     timeouts: number;
     crashes: number;
     instancesStarted: number;
+    /** Dead letters FC could not deliver because the role may not send to the destination. */
+    deadLettersLost: number;
+    /** STS triplets replaced, instances frozen, and sockets marked to be reset after a thaw. */
+    credentialsRotated: number;
+    freezes: number;
+    socketsReset: number;
     inFlight: number;
     queued: number;
   };
@@ -173,7 +222,32 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
   const codeDir = o.codeDir ?? (temporaryCodeDir as string);
   mkdirSync(codeDir, { recursive: true });
 
-  const stats = { invocations: 0, succeeded: 0, failed: 0, retries: 0, timeouts: 0, crashes: 0, instancesStarted: 0 };
+  const stats = {
+    invocations: 0,
+    succeeded: 0,
+    failed: 0,
+    retries: 0,
+    timeouts: 0,
+    crashes: 0,
+    instancesStarted: 0,
+    deadLettersLost: 0,
+    credentialsRotated: 0,
+    freezes: 0,
+    socketsReset: 0,
+  };
+  /** Why FC could not deliver a dead letter to `destination` with the service's role, or undefined when it can. */
+  const deliveryRefusal = (fn: DeployedFunction, destination: string | undefined): string | undefined => {
+    if (o.rolePolicy === undefined || destination === undefined) return undefined;
+    const role = deployment.getService(fn.serviceName)?.properties.Role;
+    if (typeof role !== 'string' || role === '')
+      return `service ${fn.serviceName} has no role to deliver to ${destination} with`;
+    const action = destinationAction(destination);
+    if (action === undefined) return `the destination ${destination} is of a kind FC cannot deliver to`;
+    const policy = o.rolePolicy(role);
+    if (policy === undefined || !isAllowed(policy, action, destination))
+      return `role ${role} is not allowed ${action} on ${destination}`;
+    return undefined;
+  };
   const letters: DeadLetter[] = [];
   const idle = createIdleTracker();
   // Separate streams, so that retry jitter does not shift the crash schedule of a seed.
@@ -200,7 +274,15 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       accountId,
       region,
       issueCredentials: o.issueCredentials,
+      ...(o.revokeCredentials ? { revokeCredentials: o.revokeCredentials } : {}),
+      ...(o.credentialRotationMs !== undefined
+        ? { credentialRotationMs: checkedPositiveInteger('credentialRotationMs', o.credentialRotationMs) }
+        : {}),
+      ...(o.freezeAfterIdleMs !== undefined
+        ? { freezeAfterIdleMs: checkedPositiveInteger('freezeAfterIdleMs', o.freezeAfterIdleMs) }
+        : {}),
       drawCrash: () => (crashRate > 0 && crashRandom() < crashRate ? crashRandom() : undefined),
+      ...(o.crashWhen ? { crashWhen: o.crashWhen } : {}),
       events: {
         instanceStarted(instanceId, pid) {
           stats.instancesStarted += 1;
@@ -211,6 +293,18 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
         },
         timedOut: () => {
           stats.timeouts += 1;
+        },
+        credentialsRotated: (instanceId) => {
+          stats.credentialsRotated += 1;
+          log({ service: 'fc', event: 'credentials-rotated', function: functionKey(fn), instanceId });
+        },
+        frozen: (instanceId) => {
+          stats.freezes += 1;
+          log({ service: 'fc', event: 'instance-frozen', function: functionKey(fn), instanceId });
+        },
+        thawed: (instanceId, stale) => {
+          stats.socketsReset += stale;
+          log({ service: 'fc', event: 'instance-thawed', function: functionKey(fn), instanceId, staleSockets: stale });
         },
         output: (stream, line, instanceId) =>
           log({ service: 'fc', stream, line, function: functionKey(fn), instanceId }),
@@ -252,13 +346,28 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       return run(job.fn, job.payload, job, 'async', job.attempts);
     },
     retryBaseMs: o.asyncRetryBaseMs ?? 1000,
+    retryRequestId: o.asyncRetryRequestId ?? 'keep',
+    newRequestId: randomUUID,
     random: jitterRandom,
     now: () => performance.now(),
     events: {
       retrying: () => {
         stats.retries += 1;
       },
-      deadLettered(letter) {
+      deadLettered(letter, job) {
+        const refused = deliveryRefusal(job.fn, letter.destination);
+        if (refused !== undefined) {
+          stats.deadLettersLost += 1;
+          log({
+            service: 'fc',
+            event: 'dead-letter-lost',
+            requestId: letter.requestId,
+            attempts: letter.attempts,
+            destination: letter.destination,
+            reason: refused,
+          });
+          return;
+        }
         letters.push(letter);
         log({
           service: 'fc',
@@ -306,13 +415,14 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       { accountId, region, code: createCodeStore(codeDir) },
     ),
     authenticate: (request) => {
-      const result = verifyFcRequest({
-        ...request,
-        secretOf: (id) => o.apiCredentials.find((credential) => credential.accessKeyId === id)?.accessKeySecret,
-        accountId,
-        now: Date.now(),
-        maxSkewMs: MAX_CLOCK_SKEW_MS,
-      });
+      const secretOf = (id: string) =>
+        o.apiCredentials.find((credential) => credential.accessKeyId === id)?.accessKeySecret;
+      const check = { ...request, secretOf, now: Date.now(), maxSkewMs: MAX_CLOCK_SKEW_MS };
+      // fc2 signs `FC <ak>:<sig>`; the Tea SDKs (fc-open20210406) sign with Alibaba's V3 `ACS3-HMAC-SHA256`.
+      const authorization = String(request.headers.authorization ?? '');
+      const result = authorization.startsWith(`${ACS3_ALGORITHM} `)
+        ? verifyAcs3Request(check)
+        : verifyFcRequest({ ...check, accountId });
       return 'accessKeyId' in result ? undefined : result;
     },
   });

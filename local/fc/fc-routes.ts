@@ -9,6 +9,12 @@ import type { FailureKind, InvocationOutcome } from './instance-pool';
 import { createManagementRoutes, type ManagementOptions } from './management-routes';
 
 export const API_VERSION = '2016-08-15';
+/**
+ * The same FC 2.0 API under the version the docs now recommend (the Tea SDK `@alicloud/fc-open20210406`, paths
+ * `/2021-04-06/…`, https://www.alibabacloud.com/help/en/fc/developer-reference/api-fc-open-2021-04-06-listservices);
+ * it takes a version or alias as the `qualifier` query parameter instead of `service.qualifier`.
+ */
+export const API_VERSION_2021 = '2021-04-06';
 
 export type InvocationTarget = { requestId: string; qualifier: string };
 
@@ -17,17 +23,24 @@ export type Invoker = {
   invokeSync(fn: DeployedFunction, payload: Buffer, target: InvocationTarget): Promise<InvocationOutcome>;
 };
 
-export const createFcRoutes = (deployment: Deployment, invoker: Invoker, management: ManagementOptions): FcRoute[] => [
-  {
-    method: 'POST',
-    pattern: `/${API_VERSION}/services/:service/functions/:function/invocations`,
-    handle: (request) => invokeFunction(deployment, invoker, request),
-  },
-  ...createManagementRoutes(deployment, management),
-];
+export const createFcRoutes = (deployment: Deployment, invoker: Invoker, management: ManagementOptions): FcRoute[] =>
+  [API_VERSION, API_VERSION_2021].flatMap((version) => [
+    {
+      method: 'POST' as const,
+      pattern: `/${version}/services/:service/functions/:function/invocations`,
+      handle: (request: FcRequest) => invokeFunction(deployment, invoker, request),
+    },
+    ...createManagementRoutes(deployment, management, version),
+  ]);
 
 const invokeFunction = async (deployment: Deployment, invoker: Invoker, request: FcRequest): Promise<FcResponse> => {
-  const { fn, qualifier } = findFunction(deployment, request.params.service ?? '', request.params.function ?? '');
+  const qualified = request.query.get('qualifier');
+  const serviceSegment = request.params.service ?? '';
+  const { fn, qualifier } = findFunction(
+    deployment,
+    qualified && !serviceSegment.includes('.') ? `${serviceSegment}.${qualified}` : serviceSegment,
+    request.params.function ?? '',
+  );
   const target = { requestId: request.requestId, qualifier };
   const invocationType = String(request.headers['x-fc-invocation-type'] ?? 'Sync');
   if (invocationType.toLowerCase() === 'async') {

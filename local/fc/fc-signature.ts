@@ -128,7 +128,8 @@ const safeDecode = (path: string): string => {
   }
 };
 
-const sameText = (a: string, b: string): boolean => {
+/** Constant-time comparison of two signatures. */
+export const sameText = (a: string, b: string): boolean => {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);

@@ -3,6 +3,12 @@
  * up to `InstanceConcurrency` invocations, at most `maxInstances` of them; further invocations wait in a queue.
  * Enforces `Timeout` and `InitializationTimeout` by killing the instance, as FC does, and kills instances on purpose
  * when the crash plan says so. Every invocation settles with an outcome; nothing here throws at the caller.
+ *
+ * Like FC, it can rotate an instance's STS credentials (`credentialRotationMs`: each invocation's context carries the
+ * triplet current at its dispatch; a replaced triplet expires once no invocation that received it is still running,
+ * so a function that kept an old one fails) and freeze an idle instance (`freezeAfterIdleMs`: SIGSTOP, SIGCONT when
+ * the next invocation comes; its open sockets are reset on their next use, see `instance-runner.cjs`). FC documents
+ * that context credentials are temporary and that idle instances are frozen; how often it rotates is not documented.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -35,13 +41,25 @@ export type FunctionPoolOptions = {
   accountId: string;
   region: string;
   issueCredentials: () => InstanceCredentials;
+  /** A replaced triplet is no longer valid (it expired); undefined: triplets never expire. */
+  revokeCredentials?: (credentials: InstanceCredentials) => void;
+  /** Replace each instance's triplet this often; undefined: never. */
+  credentialRotationMs?: number;
+  /** Freeze an instance after it has been idle this long; undefined: never. */
+  freezeAfterIdleMs?: number;
   /** Per dispatched invocation: undefined, or the fraction of a typical invocation after which to kill the instance. */
   drawCrash: () => number | undefined;
+  /** Kill the instance as soon as the function prints a line for which this is true. */
+  crashWhen?: (line: string) => boolean;
   events: {
     instanceStarted(instanceId: string, pid: number | undefined): void;
     crashed(): void;
     timedOut(): void;
     output(stream: 'stdout' | 'stderr', line: string, instanceId: string): void;
+    credentialsRotated?(instanceId: string): void;
+    frozen?(instanceId: string): void;
+    /** `stale`: the open sockets that will be reset on their next use. */
+    thawed?(instanceId: string, stale: number): void;
   };
 };
 
@@ -63,6 +81,8 @@ type Pending = {
   timer?: NodeJS.Timeout;
   crashTimer?: NodeJS.Timeout;
   crashPlanned: boolean;
+  /** The triplet its context carried. */
+  credentials?: InstanceCredentials;
 };
 
 type Instance = {
@@ -71,6 +91,12 @@ type Instance = {
   state: 'starting' | 'ready' | 'dead';
   assigned: Map<string, Pending>;
   initTimer?: NodeJS.Timeout;
+  /** The triplet new invocations get, and how many running invocations got each triplet still valid. */
+  credentials: InstanceCredentials;
+  credentialUsers: Map<InstanceCredentials, number>;
+  rotationTimer?: NodeJS.Timeout;
+  idleTimer?: NodeJS.Timeout;
+  frozen: boolean;
   fatalError?: FcErrorBody;
   /** Unfinished last line per stream. */
   partial: { stdout: string; stderr: string };
@@ -83,7 +109,8 @@ type RunnerMessage =
   | { type: 'result'; id: string; body: string }
   | { type: 'failed'; id: string; kind: 'handled' | 'unhandled'; error: FcErrorBody }
   | { type: 'fatal'; error: FcErrorBody }
-  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string };
+  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'thawed'; stale: number };
 
 /** Before any invocation finished, crash points are drawn within this many milliseconds. */
 const INITIAL_TYPICAL_MS = 50;
@@ -102,6 +129,8 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
     clearTimeout(pending.timer);
     clearTimeout(pending.crashTimer);
     instance?.assigned.delete(pending.id);
+    if (instance && pending.credentials) releaseCredentials(instance, pending.credentials);
+    if (instance) scheduleFreeze(instance);
     if (outcome.ok && pending.startedAt !== undefined) {
       typicalMs = 0.7 * typicalMs + 0.3 * (performance.now() - pending.startedAt);
     }
@@ -115,11 +144,54 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
     ms: Math.round(performance.now() - pending.enqueuedAt),
   });
 
+  /** An invocation that got `credentials` ended: a replaced triplet nobody runs with any more expires. */
+  const releaseCredentials = (instance: Instance, credentials: InstanceCredentials) => {
+    const users = (instance.credentialUsers.get(credentials) ?? 1) - 1;
+    instance.credentialUsers.set(credentials, users);
+    if (users === 0 && credentials !== instance.credentials) {
+      instance.credentialUsers.delete(credentials);
+      options.revokeCredentials?.(credentials);
+    }
+  };
+
+  const rotateCredentials = (instance: Instance) => {
+    if (instance.state !== 'ready') return;
+    const replaced = instance.credentials;
+    instance.credentials = options.issueCredentials();
+    instance.credentialUsers.set(instance.credentials, 0);
+    events.credentialsRotated?.(instance.id);
+    if ((instance.credentialUsers.get(replaced) ?? 0) === 0) {
+      instance.credentialUsers.delete(replaced);
+      options.revokeCredentials?.(replaced);
+    }
+  };
+
+  const scheduleFreeze = (instance: Instance) => {
+    clearTimeout(instance.idleTimer);
+    if (options.freezeAfterIdleMs === undefined || instance.state !== 'ready' || instance.assigned.size > 0) return;
+    instance.idleTimer = setTimeout(() => {
+      if (instance.state !== 'ready' || instance.assigned.size > 0 || instance.frozen) return;
+      instance.frozen = true;
+      instance.child.kill('SIGSTOP');
+      events.frozen?.(instance.id);
+    }, options.freezeAfterIdleMs);
+  };
+
+  const thaw = (instance: Instance) => {
+    clearTimeout(instance.idleTimer);
+    if (!instance.frozen) return;
+    instance.frozen = false;
+    instance.child.kill('SIGCONT');
+    send(instance, { type: 'thaw' });
+  };
+
   /** Takes the instance out of service and fails everything on it; the process is killed if still alive. */
   const lose = (instance: Instance, kind: FailureKind, error: FcErrorBody) => {
     if (instance.state === 'dead') return;
     instance.state = 'dead';
     clearTimeout(instance.initTimer);
+    clearInterval(instance.rotationTimer);
+    clearTimeout(instance.idleTimer);
     instances.splice(instances.indexOf(instance), 1);
     for (const pending of [...instance.assigned.values()]) settle(instance, pending, failure(pending, kind, error));
     if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGKILL');
@@ -132,13 +204,17 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
   });
 
   const dispatch = (instance: Instance, pending: Pending) => {
+    thaw(instance);
     pending.startedAt = performance.now();
+    pending.credentials = instance.credentials;
+    instance.credentialUsers.set(pending.credentials, (instance.credentialUsers.get(pending.credentials) ?? 0) + 1);
     send(instance, {
       type: 'invoke',
       id: pending.id,
       payload: pending.request.payload.toString('base64'),
       requestId: pending.request.requestId,
       qualifier: pending.request.qualifier,
+      credentials: pending.credentials,
     });
     pending.timer = setTimeout(() => {
       events.timedOut();
@@ -167,7 +243,10 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
   const onOutput = (instance: Instance, stream: 'stdout' | 'stderr', text: string) => {
     const lines = (instance.partial[stream] + text).split('\n');
     instance.partial[stream] = lines.pop() ?? '';
-    for (const line of lines) events.output(stream, line, instance.id);
+    for (const line of lines) {
+      events.output(stream, line, instance.id);
+      if (options.crashWhen?.(line) && instance.state !== 'dead') crash(instance);
+    }
   };
 
   const flushOutput = (instance: Instance) => {
@@ -181,10 +260,17 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
     if (message.type === 'output') return onOutput(instance, message.stream, message.text);
     if (instance.state === 'dead') return;
     switch (message.type) {
+      case 'thawed':
+        events.thawed?.(instance.id, message.stale);
+        return;
       case 'initialized':
         instance.state = 'ready';
         clearTimeout(instance.initTimer);
+        if (options.credentialRotationMs !== undefined) {
+          instance.rotationTimer = setInterval(() => rotateCredentials(instance), options.credentialRotationMs);
+        }
         for (const pending of instance.assigned.values()) dispatch(instance, pending);
+        scheduleFreeze(instance);
         return;
       case 'initFailed':
         // FC reports code that cannot be loaded ("Cannot find module", "Handler 'x' missing on module 'y'") as an
@@ -263,10 +349,14 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
         if (child.pid === undefined) resolve();
       });
     });
+    const credentials = options.issueCredentials();
     const instance: Instance = {
       id,
       child,
       state: 'starting',
+      credentials,
+      credentialUsers: new Map([[credentials, 0]]),
+      frozen: false,
       assigned: new Map(),
       partial: { stdout: '', stderr: '' },
       gone,
@@ -294,7 +384,7 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
       codeDir: fn.codeDir,
       handler: fn.handler,
       initializer: fn.initializer,
-      context: baseContext(firstRequest),
+      context: baseContext(firstRequest, credentials),
     });
     instances.push(instance);
     events.instanceStarted(id, child.pid);
@@ -302,9 +392,9 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
   };
 
   /** The context fields shared by every invocation on one instance (FC hands each instance its STS credentials). */
-  const baseContext = (firstRequest: InvocationRequest) => ({
+  const baseContext = (firstRequest: InvocationRequest, credentials: InstanceCredentials) => ({
     requestId: firstRequest.requestId,
-    credentials: options.issueCredentials(),
+    credentials,
     function: {
       name: fn.name,
       handler: fn.handler,
@@ -328,6 +418,7 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
       const instance = head && instanceWithRoom(head.request);
       if (!head || !instance) return;
       queue.shift();
+      clearTimeout(instance.idleTimer);
       instance.assigned.set(head.id, head);
       if (instance.state === 'ready') dispatch(instance, head);
     }

@@ -6,12 +6,17 @@
  * Protocol (JSON messages):
  *   parent → { type: 'init', codeDir, handler, initializer?, context }   load the code, run the initializer once
  *   child  → { type: 'initialized' } | { type: 'initFailed', phase: 'load' | 'initializer', error }
- *   parent → { type: 'invoke', id, payload: base64, requestId, qualifier }
+ *   parent → { type: 'invoke', id, payload: base64, requestId, qualifier, credentials? }   credentials: the STS
+ *            triplet current when it was dispatched (FC rotates them; the context carries the current one)
+ *   parent → { type: 'thaw' }   the instance was frozen (SIGSTOP) and is running again: every connection it opened
+ *            before is reset on its next use, as a keep-alive socket whose peer dropped it during the freeze is
+ *   child  → { type: 'thawed', stale }   how many open sockets were marked
  *   child  → { type: 'result', id, body: base64 } | { type: 'failed', id, kind: 'handled' | 'unhandled', error }
  *   child  → { type: 'fatal', error }   an uncaught exception; the process then exits like FC's runtime would
  *   child  → { type: 'output', stream: 'stdout' | 'stderr', text }   what the function printed
  * `error` is FC's error body: { errorMessage, errorType?, stackTrace? }.
  */
+const diagnostics = require('node:diagnostics_channel');
 const fs = require('node:fs');
 const path = require('node:path');
 const { format } = require('node:util');
@@ -43,8 +48,9 @@ const createLogger = (requestId) => {
   return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR'), log: write('INFO') };
 };
 
-const contextFor = (requestId, qualifier) => ({
+const contextFor = (requestId, qualifier, credentials) => ({
   ...base,
+  ...(credentials ? { credentials } : {}),
   requestId,
   service: { ...base.service, qualifier: qualifier || 'LATEST' },
   logger: createLogger(requestId),
@@ -73,9 +79,16 @@ const requireOrImport = async (file) => {
 };
 
 /**
- * Calls a handler or initializer in any of FC's three styles: callback (`(…, callback)`), async (a promise), or
- * sync (a plain return). Rejects with `{ handled, error }`: `callback(err)` is FC's HandledInvocationError, a throw or a
- * rejected promise its UnhandledInvocationError.
+ * Calls a handler or initializer the way FC's Node.js runtime does: a function that returns a promise (an `async`
+ * function, the form FC documents for nodejs18+) is awaited; any other function is waited on until it calls the
+ * callback it is given (the classic `(…, callback)` form). A plain synchronous function that neither returns a promise
+ * nor calls back is therefore waited on for ever, until the emulator's Timeout / InitializationTimeout ends the
+ * instance, as on FC. Sources: "Lifecycle hooks for function instances" (Node.js)
+ * https://www.alibabacloud.com/help/en/functioncompute/user-guide/lifecycle-hooks-for-function-instances (the
+ * CommonJS `exports.initialize = function(context, callback)` and the ES module `export const initialize = async
+ * (context) => …` forms) and "Event handlers" https://alibabacloud.com/help/doc-detail/156876.htm.
+ * Rejects with `{ handled, error }`: `callback(err)` is FC's HandledInvocationError, a throw or a rejected promise its
+ * UnhandledInvocationError.
  */
 const callUserFunction = (fn, args) =>
   new Promise((resolve, reject) => {
@@ -103,9 +116,8 @@ const callUserFunction = (fn, args) =>
         },
         (error) => settle(() => reject({ handled: false, error })),
       );
-    } else if (!takesCallback) {
-      settle(() => resolve(returned));
     }
+    // Anything else finishes through the callback only; until then the runtime waits.
   });
 
 /** `callUserFunction`'s `{ handled, error }`, or anything else that was thrown on the way. */
@@ -138,7 +150,10 @@ const initialize = async (message) => {
 const invoke = async (message) => {
   try {
     const event = Buffer.from(message.payload, 'base64');
-    const result = await callUserFunction(handler, [event, contextFor(message.requestId, message.qualifier)]);
+    const result = await callUserFunction(handler, [
+      event,
+      contextFor(message.requestId, message.qualifier, message.credentials),
+    ]);
     send({ type: 'result', id: message.id, body: toBody(result).toString('base64') });
   } catch (failure) {
     const { handled, error } = unwrap(failure);
@@ -164,9 +179,38 @@ const routeOutputOverIpc = (name) => {
 routeOutputOverIpc('stdout');
 routeOutputOverIpc('stderr');
 
+/**
+ * Every client socket the function opened (ali-oss, pop-core, webhooks: all go through `net`). A frozen FC instance
+ * keeps its pooled keep-alive connections, but the servers and NAT on the other side drop them meanwhile, so after a
+ * thaw the first request on such a socket fails with ECONNRESET. The emulator reproduces that: on `thaw`, every socket
+ * still open is reset the next time it is written to.
+ */
+const sockets = new Set();
+diagnostics.subscribe('net.client.socket', ({ socket }) => {
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+});
+
+const resetOnNextUse = (socket) => {
+  const write = socket.write;
+  socket.write = function resetWrite() {
+    socket.write = write;
+    const error = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
+    socket.destroy(error);
+    return false;
+  };
+};
+
+const thaw = () => {
+  const stale = [...sockets].filter((socket) => !socket.destroyed);
+  for (const socket of stale) resetOnNextUse(socket);
+  send({ type: 'thawed', stale: stale.length });
+};
+
 process.on('message', (message) => {
   if (message.type === 'init') void initialize(message);
   else if (message.type === 'invoke') void invoke(message);
+  else if (message.type === 'thaw') thaw();
 });
 
 // Like FC's runtime, an exception nobody caught ends the instance; the emulator fails what was running on it.

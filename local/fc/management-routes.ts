@@ -1,7 +1,8 @@
 /**
  * The FC 2.0 management API (2016-08-15) over the local deployment, as `@alicloud/fc2` calls it and as far as
- * `algolib deploy` needs it: services (create, get, update), functions with code zips (create, get, update),
- * OSS triggers (create, list, get, update, delete) and async invoke config (put, get). Bodies and answers use FC's
+ * `algolib deploy` needs it: services (list, create, get, update), functions with code zips (list, create, get,
+ * update), OSS triggers (create, list, get, update, delete) and async invoke config (put, get). The list calls page
+ * as FC documents (`listing.ts`: limit, prefix, startKey, nextToken). Bodies and answers use FC's
  * JSON field names; errors are FC's codes (404 `ServiceNotFound` / `FunctionNotFound` / `TriggerNotFound` /
  * `AsyncConfigNotExists`, 409 `…AlreadyExists`, 400 `InvalidArgument` with an "Expected X, got Y" message).
  *
@@ -13,6 +14,7 @@ import type { AsyncConfigurationModel, OssTriggerModel } from '../../deploy/temp
 import type { CodeStore } from './code-store.ts';
 import { type DeployedFunction, type Deployment, DeploymentError } from './deployment.ts';
 import { FcApiError, type FcRequest, type FcResponse, type FcRoute } from './fc-http.ts';
+import { listPage } from './listing.ts';
 
 export type ManagementOptions = {
   accountId: string;
@@ -20,20 +22,24 @@ export type ManagementOptions = {
   code: CodeStore;
 };
 
-const API = '/2016-08-15';
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const ROLE_ARN = /^acs:ram::\d+:role\/[A-Za-z0-9._@-]+$/;
 
 /**
- * The management routes for `deployment`; their paths follow fc2's (`/services/:service/functions/:function/…`).
+ * The management routes for `deployment` under one API version's prefix (`/2016-08-15` for fc2, `/2021-04-06` for
+ * `@alicloud/fc-open20210406`); their paths follow fc2's (`/services/:service/functions/:function/…`).
  *
  * @example
  * ```ts
  * const routes = [...createManagementRoutes(deployment, { accountId, region, code: createCodeStore(dir) }), …];
  * ```
  */
-export const createManagementRoutes = (deployment: Deployment, options: ManagementOptions): FcRoute[] => {
-  const services = `${API}/services`;
+export const createManagementRoutes = (
+  deployment: Deployment,
+  options: ManagementOptions,
+  apiVersion = '2016-08-15',
+): FcRoute[] => {
+  const services = `/${apiVersion}/services`;
   const service = `${services}/:service`;
   const functions = `${service}/functions`;
   const fn = `${functions}/:function`;
@@ -51,11 +57,13 @@ export const createManagementRoutes = (deployment: Deployment, options: Manageme
       }
     },
   });
-  const handlers = createHandlers(deployment, options);
+  const handlers = createHandlers(deployment, options, apiVersion);
   return [
+    route('GET', services, handlers.listServices),
     route('POST', services, handlers.createService),
     route('GET', service, handlers.getService),
     route('PUT', service, handlers.updateService),
+    route('GET', functions, handlers.listFunctions),
     route('POST', functions, handlers.createFunction),
     route('GET', fn, handlers.getFunction),
     route('PUT', fn, handlers.updateFunction),
@@ -69,7 +77,7 @@ export const createManagementRoutes = (deployment: Deployment, options: Manageme
   ];
 };
 
-const createHandlers = (deployment: Deployment, options: ManagementOptions) => {
+const createHandlers = (deployment: Deployment, options: ManagementOptions, apiVersion: string) => {
   const findService = (request: FcRequest) => {
     const name = serviceNameOf(request);
     const found = deployment.getService(name);
@@ -99,17 +107,23 @@ const createHandlers = (deployment: Deployment, options: ManagementOptions) => {
     }
     return { fn, trigger };
   };
-  const triggerJson = (trigger: OssTriggerModel) => ({
-    triggerName: trigger.name,
-    triggerType: 'oss',
-    sourceArn: `acs:oss:${options.region}:${options.accountId}:${trigger.bucketName}`,
-    invocationRole: trigger.invocationRole ?? '',
-    qualifier: trigger.qualifier ?? '',
-    triggerConfig: {
+  const triggerJson = (trigger: OssTriggerModel) => {
+    const config = {
       events: trigger.events,
       filter: { key: { prefix: trigger.filter.prefix, suffix: trigger.filter.suffix } },
-    },
-  });
+    };
+    return {
+      triggerName: trigger.name,
+      triggerType: 'oss',
+      sourceArn: `acs:oss:${options.region}:${options.accountId}:${trigger.bucketName}`,
+      invocationRole: trigger.invocationRole ?? '',
+      qualifier: trigger.qualifier ?? '',
+      // 2021-04-06 carries the config as JSON text (the Tea SDK's Trigger model types `triggerConfig` as a string
+      // and refuses an object: @alicloud/fc-open20210406 dist/client.js ListTriggersResponseBodyTriggers), 2016-08-15
+      // as an object (fc2).
+      triggerConfig: apiVersion === '2021-04-06' ? JSON.stringify(config) : config,
+    };
+  };
 
   return {
     createService(request: FcRequest): FcResponse {
@@ -167,7 +181,18 @@ const createHandlers = (deployment: Deployment, options: ManagementOptions) => {
       deployment.putTrigger(fn.serviceName, fn.name, trigger);
       return ok(triggerJson(trigger));
     },
-    listTriggers: (request: FcRequest) => ok({ triggers: findFunction(request).triggers.map(triggerJson) }),
+    listTriggers(request: FcRequest): FcResponse {
+      const page = listPage(findFunction(request).triggers, (trigger) => trigger.name, request.query);
+      return ok({ triggers: page.items.map(triggerJson), ...nextTokenOf(page) });
+    },
+    listServices(request: FcRequest): FcResponse {
+      const page = listPage(deployment.services(), (s) => s.name, request.query);
+      return ok({ services: page.items.map(serviceJson), ...nextTokenOf(page) });
+    },
+    listFunctions(request: FcRequest): FcResponse {
+      const page = listPage([...findService(request).functions.values()], (fn) => fn.name, request.query);
+      return ok({ functions: page.items.map(functionJson), ...nextTokenOf(page) });
+    },
     getTrigger: (request: FcRequest) => ok(triggerJson(findTrigger(request).trigger)),
     updateTrigger(request: FcRequest): FcResponse {
       const { fn, trigger } = findTrigger(request);
@@ -216,6 +241,10 @@ const ok = (value: unknown): FcResponse => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(value),
 });
+
+/** FC's list answers carry `nextToken` only while more follow. */
+const nextTokenOf = (page: { nextToken?: string }) =>
+  page.nextToken === undefined ? {} : { nextToken: page.nextToken };
 
 const invalid = (message: string) => new FcApiError(400, 'InvalidArgument', message);
 

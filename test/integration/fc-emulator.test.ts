@@ -21,9 +21,13 @@ import { TEMPLATE_PARAMETERS } from '../fixtures/template-parameters.ts';
 type FcData = {
   codeChecksum?: string;
   triggers?: Array<{ triggerName: string }>;
+  services?: Array<{ serviceName: string }>;
+  functions?: Array<{ functionName: string }>;
+  nextToken?: string;
   [field: string]: unknown;
 };
 type FcResult = Promise<{ headers: Record<string, string>; data: FcData }>;
+type ListOptions = { limit?: number; prefix?: string; startKey?: string; nextToken?: string };
 type FcClient = {
   createService(serviceName: string, options?: object): FcResult;
   getService(serviceName: string): FcResult;
@@ -33,7 +37,9 @@ type FcClient = {
   updateFunction(serviceName: string, functionName: string, options: object): FcResult;
   createTrigger(serviceName: string, functionName: string, options: object): FcResult;
   getTrigger(serviceName: string, functionName: string, triggerName: string): FcResult;
-  listTriggers(serviceName: string, functionName: string): FcResult;
+  listTriggers(serviceName: string, functionName: string, options?: ListOptions): FcResult;
+  listServices(options?: ListOptions): FcResult;
+  listFunctions(serviceName: string, options?: ListOptions): FcResult;
   updateTrigger(serviceName: string, functionName: string, triggerName: string, options: object): FcResult;
   deleteTrigger(serviceName: string, functionName: string, triggerName: string): FcResult;
   getFunctionAsyncConfig(serviceName: string, functionName: string, qualifier?: string): FcResult;
@@ -228,6 +234,30 @@ describe('FC emulator: running the code', () => {
     expect(fc.stats()).toMatchObject({ instancesStarted: 2, failed: 2, succeeded: 0 });
   });
 
+  it('waits for a callback-style initializer to call back and awaits an async one before the first invocation', async () => {
+    const fc = await start();
+
+    const callbackStyle = await fc.invokeSync(payload('callback'));
+    const asyncStyle = await fc.invokeSync(payload('async'), { functionName: 'async-init' });
+
+    expect(json(callbackStyle.result).initCount).toBe(1);
+    expect(json(asyncStyle.result).initCount).toBe(1);
+    expect([callbackStyle.error, asyncStyle.error]).toEqual([undefined, undefined]);
+  });
+
+  it('fails the instance with InitializationError after InitializationTimeout when a sync initializer never calls back', async () => {
+    const fc = await start();
+
+    const outcome = await fc.invokeSync(payload({}), { functionName: 'sync-init' });
+
+    expect(outcome.error).toEqual({
+      errorType: 'InitializationError',
+      errorMessage: 'Initializer timed out after 1 seconds',
+    });
+    expect(fc.stats()).toMatchObject({ instancesStarted: 1, timeouts: 1, failed: 1, succeeded: 0 });
+    expect(logs.some((entry) => String(entry.line).includes('never calling back'))).toBe(true);
+  });
+
   it('runs at most InstanceConcurrency × maxInstances invocations at once and queues the rest', async () => {
     // Arrange: gate allows 2 per instance, 2 instances → 4. Each invocation blocks until the test releases it.
     const fc = await start({ maxInstances: 2 });
@@ -314,6 +344,29 @@ describe('FC emulator: async invocations', () => {
     ]);
   });
 
+  it('gives every retry a new request id with asyncRetryRequestId: new (FC does not document which it does)', async () => {
+    const fc = await start({ asyncRetryRequestId: 'new' });
+
+    const requestId = fc.invokeAsync(payload({ key: 'new-ids', failTimes: 2 }), { functionName: 'flaky' });
+    await fc.idle();
+
+    const { attempts, requestIds } = readState('new-ids');
+    expect(attempts).toBe(3);
+    expect(requestIds[0]).toBe(requestId);
+    expect(new Set(requestIds).size).toBe(3);
+    const logged = logs.filter((entry) => entry.kind === 'async').map((entry) => [entry.requestId, entry.attempt]);
+    expect(logged).toEqual(requestIds.map((id: string, index: number) => [id, index + 1]));
+  });
+
+  it('kills the instance the moment the function prints a line crashWhen picks, and retries the event', async () => {
+    const fc = await start({ crashWhen: (line) => line.includes('echo ') && issued === 1 });
+
+    fc.invokeAsync(payload('crash-me'));
+    await fc.idle();
+
+    expect(fc.stats()).toMatchObject({ crashes: 1, retries: 1, succeeded: 1, instancesStarted: 2 });
+  });
+
   it('sends the event to the OnFailure destination once MaxAsyncRetryAttempts are spent', async () => {
     const fc = await start();
     const event = JSON.stringify({ key: 'exhausted', failTimes: 99 });
@@ -332,6 +385,43 @@ describe('FC emulator: async invocations', () => {
     ]);
     expect(readState('exhausted').attempts).toBe(3);
     expect(fc.stats()).toMatchObject({ retries: 2, failed: 3 });
+  });
+
+  it("delivers a dead letter only when the service's role may mns:SendMessage to the queue; otherwise logs it lost", async () => {
+    // Arrange: the fixture service's role, with and without the right to send to its OnFailure queue.
+    const role = 'acs:ram::1234567890123456:role/fixtures-fn';
+    const cityVisualOnly = { Statement: [{ Effect: 'Allow', Action: ['cityvisual:*'], Resource: ['*'] }] };
+    const canSend = {
+      Statement: [
+        ...cityVisualOnly.Statement,
+        {
+          Effect: 'Allow',
+          Action: ['mns:SendMessage'],
+          Resource: ['acs:mns:*:1234567890123456:/queues/fixtures-failed/messages'],
+        },
+      ],
+    };
+    const allowed = await start({ rolePolicy: (arn) => (arn === role ? canSend : undefined) });
+    const refused = await start({ rolePolicy: (arn) => (arn === role ? cityVisualOnly : undefined) });
+
+    // Act
+    allowed.invokeAsync(payload({ key: 'allowed', failTimes: 99 }), { functionName: 'flaky' });
+    const lostId = refused.invokeAsync(payload({ key: 'refused', failTimes: 99 }), { functionName: 'flaky' });
+    await Promise.all([allowed.idle(), refused.idle()]);
+
+    // Assert
+    expect(allowed.deadLetters()).toHaveLength(1);
+    expect(allowed.stats().deadLettersLost).toBe(0);
+    expect(refused.deadLetters()).toEqual([]);
+    expect(refused.stats().deadLettersLost).toBe(1);
+    expect(logs.find((entry) => entry.event === 'dead-letter-lost')).toEqual({
+      service: 'fc',
+      event: 'dead-letter-lost',
+      requestId: lostId,
+      attempts: 3,
+      destination: 'acs:mns:cn-shanghai:1234567890123456:/queues/fixtures-failed/messages',
+      reason: `role ${role} is not allowed mns:SendMessage on acs:mns:cn-shanghai:1234567890123456:/queues/fixtures-failed/messages`,
+    });
   });
 
   it('retries a timed-out invocation on a new instance', async () => {
@@ -629,6 +719,49 @@ describe('FC emulator: management API for @alicloud/fc2', () => {
     expect(created.data).toEqual({ ...ossTrigger('uploads', '.json'), qualifier: '' });
     expect([matched, ...afterUpdate, afterDelete]).toEqual([1, 0, 1, 0]);
     await expect(client.getTrigger('svc', 'hello', 'uploads')).rejects.toMatchObject({ code: 'TriggerNotFound' });
+  });
+
+  it('lists services, functions and triggers as FC 2.0 pages them: prefix, limit, nextToken, startKey', async () => {
+    // Arrange
+    const fc = await startEmpty();
+    const client = clientFor(fc);
+    for (const name of ['beta', 'alpha', 'gamma', 'alphabet']) await client.createService(name);
+    for (const name of ['f-two', 'f-one', 'g-three'])
+      await client.createFunction('alpha', { ...functionOptions(name), functionName: name });
+    await client.createTrigger('alpha', 'f-one', ossTrigger('t-b', '.b'));
+    await client.createTrigger('alpha', 'f-one', ossTrigger('t-a', '.a'));
+    const names = (data: FcData) => [
+      ...(data.services ?? []).map((s) => s.serviceName),
+      ...(data.functions ?? []).map((f) => f.functionName),
+      ...(data.triggers ?? []).map((t) => t.triggerName),
+    ];
+
+    // Act
+    const all = (await client.listServices()).data;
+    const first = (await client.listServices({ limit: 2 })).data;
+    const second = (await client.listServices({ limit: 2, nextToken: first.nextToken as string })).data;
+    const prefixed = (await client.listServices({ prefix: 'alpha' })).data;
+    const fromKey = (await client.listServices({ startKey: 'b' })).data;
+    const functions = (await client.listFunctions('alpha', { prefix: 'f-' })).data;
+    const triggers = (await client.listTriggers('alpha', 'f-one', { limit: 1 })).data;
+
+    // Assert
+    expect(names(all)).toEqual(['alpha', 'alphabet', 'beta', 'gamma']);
+    expect(all.nextToken).toBeUndefined();
+    expect(all.services?.[0]).toEqual({ serviceName: 'alpha', description: '', role: '', internetAccess: true });
+    expect([names(first), first.nextToken]).toEqual([['alpha', 'alphabet'], 'beta']);
+    expect([names(second), second.nextToken]).toEqual([['beta', 'gamma'], undefined]);
+    expect(names(prefixed)).toEqual(['alpha', 'alphabet']);
+    expect(names(fromKey)).toEqual(['beta', 'gamma']);
+    expect(names(functions)).toEqual(['f-one', 'f-two']);
+    expect(functions.functions?.[0]).toMatchObject({
+      functionName: 'f-one',
+      runtime: 'nodejs20',
+      handler: 'index.handler',
+    });
+    expect([names(triggers), triggers.nextToken]).toEqual([['t-a'], 't-b']);
+    await expect(client.listFunctions('nope')).rejects.toMatchObject({ code: 'ServiceNotFound' });
+    await expect(client.listServices({ limit: 0 })).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 
   it("answers FC's codes for what does not exist or already does", async () => {

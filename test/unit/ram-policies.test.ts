@@ -25,6 +25,7 @@ const PLACEHOLDERS = [
   'FunctionName',
   'FunctionRoleName',
   'TriggerRoleName',
+  'OnFailureQueueName',
 ];
 
 /** The FC operations `algolib deploy` can call: every FcApi method, made to fail so that it names its operation. */
@@ -116,7 +117,7 @@ describe('deploy/ram', () => {
     );
   });
 
-  it('lets the function read packages, read and write under the status prefix, read the bucket versioning, and call CityVisual', () => {
+  it('lets the function read packages, read and write under the status prefix, read the bucket versioning, call CityVisual, and send dead letters to its queue', () => {
     // Arrange
     const statements = policy('function-role-policy.json').Statement;
 
@@ -126,6 +127,8 @@ describe('deploy/ram', () => {
       [['oss:GetObject', 'oss:PutObject'], [STATUS_OBJECTS]],
       [['oss:GetBucketVersioning'], [THE_BUCKET]],
       [['cityvisual:CreateAlgoLib', 'cityvisual:ModifyAlgoLib', 'cityvisual:DescribeAlgoLibs'], ['*']],
+      // FC delivers the OnFailure dead letter with the service role (result-callback docs): MNS SendMessage.
+      [['mns:SendMessage'], [`acs:mns:*:${ph('AccountId')}:/queues/${ph('OnFailureQueueName')}/messages`]],
     ]);
     expect(
       policy('cityvisual-read-key-policy.json').Statement.map(({ Action, Resource }) => [Action, Resource]),
