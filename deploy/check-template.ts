@@ -94,7 +94,7 @@ const OSS_EVENTS = [
   'ObjectModified:UpdateObjectMeta',
   'ObjectModified:*',
 ];
-/** Every way a publisher's object can arrive (DESIGN.md "Object keys"). */
+/** Every way a publisher's object can arrive (docs/contracts.md "Object keys"). */
 const UPLOAD_EVENTS = [
   'oss:ObjectCreated:PutObject',
   'oss:ObjectCreated:PostObject',

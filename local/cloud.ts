@@ -22,7 +22,7 @@ import type { RamPolicy } from './fc/role-policy.ts';
 import { type OssEmulator, type OssObjectCreatedEvent, startOssEmulator } from './oss/oss-emulator.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
-/** What any client needs to reach the local cloud (DESIGN.md "Local cloud state file"). */
+/** What any client needs to reach the local cloud (docs/contracts.md "The local cloud's state file"). */
 export type LocalCloudState = {
   oss: { endpoint: string; region: string; bucket: string; accessKeyId: string; accessKeySecret: string };
   cityvisual: { endpoint: string; accessKeyId: string; accessKeySecret: string; instanceId: string; regionId: string };

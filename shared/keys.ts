@@ -1,5 +1,5 @@
 /**
- * Object key conventions (DESIGN.md "Object keys"): a package `<prefix><path>/<stem>.tar.gz`, its manifest
+ * Object key conventions (docs/contracts.md "Object keys"): a package `<prefix><path>/<stem>.tar.gz`, its manifest
  * `<stem>.manifest.json` beside it, and everything the pipeline writes under the status prefix.
  */
 

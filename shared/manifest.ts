@@ -1,6 +1,6 @@
 /**
- * Manifest v1 (`<stem>.manifest.json`): the zod schema of DESIGN.md, the parser that turns untrusted bytes into a
- * manifest or a list of errors with JSON paths, and the mapping onto CreateAlgoLib's parameters.
+ * Manifest v1 (`<stem>.manifest.json`): the zod schema of docs/contracts.md "Manifest v1", the parser that turns
+ * untrusted bytes into a manifest or a list of errors with JSON paths, and the mapping onto CreateAlgoLib's parameters.
  * The shipped JSON Schema (`schema/manifest-v1.schema.json`) is generated from `ManifestSchema`.
  */
 

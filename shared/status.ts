@@ -1,6 +1,6 @@
 /**
  * Status document v1: the one answer a publisher reads (`status/<package key without .tar.gz>.json`).
- * The shape is a contract (DESIGN.md); fields are added, never renamed.
+ * The shape is a contract (docs/contracts.md "Status document v1"); fields are added, never renamed.
  */
 
 export type RegistrationState = 'PENDING' | 'REGISTERED' | 'REJECTED' | 'CONFLICT' | 'FAILED';

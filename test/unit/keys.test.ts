@@ -34,7 +34,7 @@ describe('pairOf', () => {
 });
 
 describe('statusKeyOf', () => {
-  it('maps a package key to its status object as DESIGN.md says', () => {
+  it('maps a package key to its status object as docs/contracts.md says', () => {
     // Act / Assert
     expect(statusKeyOf('library/face/face-1.2.0.tar.gz', 'status/')).toBe('status/library/face/face-1.2.0.json');
   });

@@ -98,7 +98,7 @@ describe('releases', () => {
     });
   });
 
-  describe('the same version again', () => {
+  describe('the same version, same manifest content', () => {
     it('answers an identical re-publish "unchanged" for this upload, at once, without calling CityVisual', async () => {
       const t = createTestDeps();
       const v1 = upload(t, '1.0.0');
@@ -141,7 +141,9 @@ describe('releases', () => {
       expect(reupload).toMatchObject({ outcome: 'written', status: { state: 'REGISTERED', change: 'unchanged' } });
       expect(t.registry.calls.create).toBe(1);
     });
+  });
 
+  describe('the same version, other package or manifest content', () => {
     it('answers a corrected manifest of a registered version VERSION_EXISTS, for this upload', async () => {
       const t = createTestDeps();
       const v1 = upload(t, '1.2.0');
@@ -179,7 +181,7 @@ describe('releases', () => {
     });
   });
 
-  describe('another owner', () => {
+  describe('another owner: another folder or bucket, or a library this pipeline did not create', () => {
     it('is NAME_CONFLICT for any version from another folder', async () => {
       const t = createTestDeps();
       await deliver(t, upload(t, '1.0.0').manifestKey);
@@ -212,7 +214,7 @@ describe('releases', () => {
     });
   });
 
-  describe('exactly once, with versions', () => {
+  describe('exactly once under duplicates and crashes', () => {
     it('ends at the highest version whatever order concurrent versions and duplicates arrive in', async () => {
       const t = createTestDeps();
       const versions = ['1.0.0', '1.2.0', '1.1.0', '2.0.0-rc.1', '2.0.0', '1.3.0'];
@@ -236,9 +238,28 @@ describe('releases', () => {
       const ids = t.notifier.sent.map((status) => `${status.package.key}:${status.state}`);
       expect(new Set(ids).size).toBe(ids.length);
     });
-  });
 
-  describe('crash points of an update', () => {
+    it('sends the FAILED webhook of an upload once, however many runs fail', async () => {
+      const t = createTestDeps({ RETRY_MAX_ATTEMPTS: '1' });
+      const v1 = upload(t, '1.0.0');
+      t.registry.failNext(3, 'ServiceUnavailable');
+
+      for (const id of ['req-a', 'req-b', 'req-c'])
+        await expect(deliver(t, v1.manifestKey, id)).rejects.toBeInstanceOf(DeadlineError);
+
+      expect(t.notifier.sent.filter((status) => status.state === 'FAILED')).toHaveLength(1);
+      expect(await deliver(t, v1.manifestKey)).toMatchObject({ status: { state: 'REGISTERED' } });
+    });
+
+    it('sends no duplicate while concurrent deliveries of one upload wait for its holder', async () => {
+      const t = createTestDeps();
+      const v1 = upload(t, '1.0.0');
+
+      await Promise.all(Array.from({ length: 5 }, () => deliver(t, v1.manifestKey)));
+
+      expect(t.notifier.sent).toHaveLength(1);
+    });
+
     it('resolves a crash between ModifyAlgoLib and the status write through DescribeAlgoLibs: REGISTERED, "updated"', async () => {
       const t = createTestDeps();
       await deliver(t, upload(t, '1.0.0').manifestKey);
@@ -321,20 +342,6 @@ describe('releases', () => {
       expect(t.registry.calls.update).toBe(1);
       expect(t.notifier.sent.filter((status) => status.version === '1.1.0')).toHaveLength(1);
     });
-
-    it('fails (FC retries) on a deployment fault and registers once the role is fixed', async () => {
-      const t = createTestDeps();
-      await deliver(t, upload(t, '1.0.0').manifestKey);
-      t.registry.failNext(1, 'Forbidden.RAM', { retryable: false, deployment: true, operation: 'update' });
-      const v2 = upload(t, '1.1.0');
-
-      await expect(deliver(t, v2.manifestKey)).rejects.toBeInstanceOf(DeadlineError);
-      expect(statusAt(t, v2.statusKey)).toMatchObject({ state: 'FAILED', errors: [{ code: 'Forbidden.RAM' }] });
-
-      const result = await deliver(t, v2.manifestKey);
-
-      expect(result).toMatchObject({ status: { state: 'REGISTERED', change: 'updated' } });
-    });
   });
 
   describe('cloud readiness', () => {
@@ -383,26 +390,19 @@ describe('releases', () => {
     });
   });
 
-  describe('webhooks under the claim', () => {
-    it('sends the FAILED webhook of an upload once, however many runs fail', async () => {
-      const t = createTestDeps({ RETRY_MAX_ATTEMPTS: '1' });
-      const v1 = upload(t, '1.0.0');
-      t.registry.failNext(3, 'ServiceUnavailable');
-
-      for (const id of ['req-a', 'req-b', 'req-c'])
-        await expect(deliver(t, v1.manifestKey, id)).rejects.toBeInstanceOf(DeadlineError);
-
-      expect(t.notifier.sent.filter((status) => status.state === 'FAILED')).toHaveLength(1);
-      expect(await deliver(t, v1.manifestKey)).toMatchObject({ status: { state: 'REGISTERED' } });
-    });
-
-    it('sends no duplicate while concurrent deliveries of one upload wait for its holder', async () => {
+  describe('deployment faults', () => {
+    it('fails (FC retries) on a deployment fault and registers once the role is fixed', async () => {
       const t = createTestDeps();
-      const v1 = upload(t, '1.0.0');
+      await deliver(t, upload(t, '1.0.0').manifestKey);
+      t.registry.failNext(1, 'Forbidden.RAM', { retryable: false, deployment: true, operation: 'update' });
+      const v2 = upload(t, '1.1.0');
 
-      await Promise.all(Array.from({ length: 5 }, () => deliver(t, v1.manifestKey)));
+      await expect(deliver(t, v2.manifestKey)).rejects.toBeInstanceOf(DeadlineError);
+      expect(statusAt(t, v2.statusKey)).toMatchObject({ state: 'FAILED', errors: [{ code: 'Forbidden.RAM' }] });
 
-      expect(t.notifier.sent).toHaveLength(1);
+      const result = await deliver(t, v2.manifestKey);
+
+      expect(result).toMatchObject({ status: { state: 'REGISTERED', change: 'updated' } });
     });
   });
 });
