@@ -18,7 +18,7 @@ beforeAll(async () => {
     timeoutSeconds: 8,
     asyncRetryBaseMs: 200,
   });
-}, 110_000);
+}, 300_000);
 
 describe(`the soak (seed ${SEED}, 300 pairs, D=3, 20% CityVisual faults, 5% OSS faults, 2% crashes)`, () => {
   it('holds every invariant', () => {
