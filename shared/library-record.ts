@@ -100,7 +100,7 @@ export const readLibraryRecord = async (
  *
  * @example
  * ```ts
- * const next = nextLibraryRecord(record, status, { statusKey, generation: 3, manifestSha256 });
+ * const next = nextLibraryRecord(record, status, { name: 'face', statusKey, generation: 3 });
  * ```
  */
 export const nextLibraryRecord = (
@@ -110,7 +110,6 @@ export const nextLibraryRecord = (
     name: string;
     statusKey: string;
     generation: number;
-    manifestSha256: string | undefined;
     /** Uploads abandoned by dead holders, seen while claiming. */
     abandoned?: ReadonlyArray<{ key: string; etag: string; manifestEtag: string }>;
   },
@@ -155,7 +154,7 @@ export const nextLibraryRecord = (
           algoLibId: status.algoLibId,
           version: status.version,
           package: { bucket: status.package.bucket, key: status.package.key },
-          ...(facts.manifestSha256 ? { manifestSha256: facts.manifestSha256 } : {}),
+          ...(status.manifest.sha256 ? { manifestSha256: status.manifest.sha256 } : {}),
           owner: record?.owner ?? { bucket: status.package.bucket, folder },
         }
       : {}),

@@ -19,9 +19,10 @@ import { MANIFEST_MAX_BYTES, type Manifest } from './manifest.ts';
 import { type ClaimContext, type ClaimedUpload, withNameClaim } from './name-claim.ts';
 import { boundedBy, type ObjectBytes, type ObjectInfo, type ObjectStore } from './object-store.ts';
 import { COMPLETING_EVENTS, type ObjectEvent, parseObjectEvents } from './oss-event.ts';
+import { createOutcomeWriter, type OutcomeWriter, type RegisterOutcome } from './outcome.ts';
 import { type Candidate, type Decision, decideRelease } from './release-decision.ts';
 import { type Deadline, withRetry } from './retry.ts';
-import { isTerminal, type StatusDocument, type StatusError } from './status.ts';
+import type { StatusDocument, StatusError } from './status.ts';
 import { verifyUpload } from './verify-upload.ts';
 import type { Notifier } from './webhooks.ts';
 
@@ -80,9 +81,7 @@ const statusBucketVersioning = async (
   return versioning;
 };
 
-export type RegisterOutcome =
-  | { outcome: 'ignored'; reason: string }
-  | { outcome: 'written' | 'unchanged'; status: StatusDocument };
+export type { RegisterOutcome } from './outcome.ts';
 
 type Pair = PairKeys & { bucket: string; statusKey: string };
 
@@ -201,26 +200,27 @@ type Described = Omit<StatusDocument, 'state'>;
 /** A verified upload and what the status document says of it. */
 type Release = { manifest: Manifest; manifestSha256: string; candidate: Candidate; described: Described };
 
-const sameRecords = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-const parseStatus = (object: ObjectBytes | undefined): StatusDocument | undefined => {
-  if (!object) return undefined;
-  try {
-    return JSON.parse(Buffer.from(object.bytes).toString('utf8')) as StatusDocument;
-  } catch {
-    return undefined;
-  }
-};
-
 /** One event's registration; a class only to keep the shared context out of every signature. */
 class Registration {
+  private readonly outcomes: OutcomeWriter;
+
   public constructor(
     private readonly deps: RegisterDeps & { log: Logger; rawStatuses?: ObjectStore },
     private readonly pair: Pair,
     private readonly invocation: Invocation,
-    /** When OSS says the object was written: tells a re-upload of identical bytes from a duplicate delivery. */
-    private readonly eventTime: string | undefined,
-  ) {}
+    eventTime: string | undefined,
+  ) {
+    this.outcomes = createOutcomeWriter({
+      statuses: deps.statuses,
+      notifier: deps.notifier,
+      config: deps.config,
+      budget: invocation.budget,
+      log: deps.log,
+      statusKey: pair.statusKey,
+      retry: (what, operation, deadline) => this.retry(what, operation, deadline),
+      eventTime,
+    });
+  }
 
   private get log() {
     return this.deps.log;
@@ -283,11 +283,11 @@ class Registration {
       };
       // No name to hold (or none worth holding for a bad package): the package key is the lock.
       const lock = `.key-${createHash('sha256').update(this.pair.statusKey).digest('hex').slice(0, 32)}`;
-      return this.underClaim(lock, upload, undefined, (context) =>
-        context.answered || context.interrupted
-          ? this.replayOr(identity, () => this.answer(status))
-          : this.answer(status),
-      );
+      return this.underClaim(lock, upload, undefined, async (context) => {
+        const replayed =
+          context.answered || context.interrupted ? await this.outcomes.replayIfAnswered(identity) : undefined;
+        return typeof replayed === 'object' ? replayed : this.outcomes.answer(status);
+      });
     }
     const { manifest, manifestSha256 } = verified;
     this.log.info('package.verified', { outcome: 'ok', name: manifest.name, version: manifest.version });
@@ -331,7 +331,7 @@ class Registration {
     const bucket = this.deps.config.statusBucket;
     const message = `Expected the status bucket ${bucket} to be unversioned: its versioning is ${versioning}, and OSS ignores x-oss-forbid-overwrite there, so name claims cannot hold; use a bucket that never had versioning (STATUS_BUCKET)`;
     this.log.error('status-bucket.versioned', { outcome: 'failed', bucket, versioning });
-    await this.write({
+    await this.outcomes.writeOnly({
       ...this.base(identity),
       state: 'FAILED',
       errors: [{ code: 'STATUS_BUCKET_VERSIONED', message }],
@@ -351,7 +351,7 @@ class Registration {
   /**
    * Runs `work` under the claim on `lock`. For a library name, `hint` (the record read before claiming) says where
    * the claims continue; under the claim the record is read again unless the hint was written by the holder just
-   * before us.
+   * before us, and the outcome writer keeps it up to date.
    */
   private async underClaim(
     lock: string,
@@ -390,22 +390,18 @@ class Registration {
           !isName || (hint?.generation ?? -1) === context.generation - 1
             ? hint
             : await this.retry('record.read', () => readLibraryRecord(statuses, lock, config.statusPrefix));
-        this.generation = context.generation;
-        this.record = isName ? { name: lock, current: record } : undefined;
+        if (isName) {
+          this.outcomes.keepRecord({
+            name: lock,
+            current: record,
+            generation: context.generation,
+            abandoned: context.abandoned,
+          });
+        }
         return work(context, record);
       },
     );
   }
-
-  private generation = 0;
-  /** Uploads whose dead holders this one walked past while claiming (kept in the record until answered). */
-  private abandoned: ClaimContext['abandoned'] = [];
-  /** The answer on record is for identical bytes uploaded before this event: this upload is new, not unfinished. */
-  private reuploaded = false;
-  /** This upload reached CityVisual before (an earlier run, or this one), so a matching library may be our doing. */
-  private attempted = false;
-  /** The library record this unit of work keeps up to date (names only). */
-  private record: { name: string; current: LibraryRecord | undefined; manifestSha256?: string } | undefined;
 
   /** The decision and its CityVisual call, for a verified upload, under the name's claim. */
   private async decideAndRegister(
@@ -423,18 +419,16 @@ class Registration {
     const triedBefore =
       context.answered ||
       context.interrupted ||
-      record?.history.some(isThisUpload) ||
-      record?.unfinished?.some(isThisUpload);
-    this.abandoned = context.abandoned;
-    let unfinished = false;
+      record?.history.some(isThisUpload) === true ||
+      record?.unfinished?.some(isThisUpload) === true;
+    // Without a final answer, whatever CityVisual now shows for this very upload may be our own unfinished work
+    // (unless the answer on record is for identical bytes uploaded before this event: then this upload is new).
+    let attempted = false;
     if (triedBefore) {
-      const replayed = await this.replayIfAnswered(described);
-      if (replayed) return replayed;
-      unfinished = !this.reuploaded;
+      const replayed = await this.outcomes.replayIfAnswered(described);
+      if (typeof replayed === 'object') return replayed;
+      attempted = replayed !== 'reuploaded';
     }
-    // No final answer yet: whatever CityVisual now shows for this very upload may be our own unfinished work.
-    this.attempted = unfinished;
-    if (this.record) this.record.manifestSha256 = release.manifestSha256;
     const timeout = () =>
       this.invocation.budget.callTimeout(this.deps.config.cityVisual.timeoutMs, this.invocation.budget.work);
     const { registry, config } = this.deps;
@@ -454,7 +448,7 @@ class Registration {
           library,
           record,
           currentManifestSha256: await this.currentManifestSha256(library, record, candidate.version),
-          interrupted: this.attempted,
+          interrupted: attempted,
         },
         candidate,
         config.versionPolicy,
@@ -463,6 +457,8 @@ class Registration {
         outcome: decision.action,
         ...('code' in decision ? { code: decision.code } : {}),
       });
+      // From the first create or update on, a library that matches this upload may be this run's own doing.
+      if (decision.action === 'create' || decision.action === 'update') attempted = true;
       let status: StatusDocument | undefined;
       try {
         status = await this.carryOut(decision, release, timeout);
@@ -470,7 +466,7 @@ class Registration {
         if (!(error instanceof RemoteError && error.code === 'InvalidName.Duplicate' && decision.action === 'create'))
           return this.failed(described, error);
       }
-      if (status) return this.answer(status);
+      if (status) return this.outcomes.answer(status);
       // The name exists after all (our earlier attempt, or someone else): decide again against what it is.
       try {
         library = await this.retry('cityvisual.describe', () => registry.find(candidate.name, timeout()));
@@ -500,11 +496,7 @@ class Registration {
     if (record?.version === library.version && record.package?.key === library.location.path)
       return record.manifestSha256;
     if (library.location.bucket !== this.pair.bucket) return undefined;
-    const status = parseStatus(
-      await this.retry('status.read', () =>
-        this.deps.statuses.getBytes(statusKeyOf(library.location.path, this.deps.config.statusPrefix), 256 * 1024),
-      ),
-    );
+    const status = await this.outcomes.statusOf(statusKeyOf(library.location.path, this.deps.config.statusPrefix));
     return status?.state === 'REGISTERED' && status.version === library.version ? status.manifest.sha256 : undefined;
   }
 
@@ -513,12 +505,18 @@ class Registration {
     const { registry } = this.deps;
     const { described, manifest } = release;
     const location = { bucket: this.pair.bucket, path: this.pair.packageKey };
-    if (decision.action === 'create' || decision.action === 'update') this.attempted = true;
+    const registered = (algoLibId: string, change: 'created' | 'updated' | 'unchanged'): StatusDocument => ({
+      ...described,
+      state: 'REGISTERED',
+      algoLibId,
+      created: change === 'created' && decision.action === 'create',
+      change,
+    });
     switch (decision.action) {
       case 'create': {
         const algoLibId = await this.retry('cityvisual.create', () => registry.create(manifest, location, timeout()));
         this.log.info('cityvisual.created', { outcome: 'created', algoLibId });
-        return { ...described, state: 'REGISTERED', algoLibId, created: true, change: 'created' };
+        return registered(algoLibId, 'created');
       }
       case 'update': {
         await this.retry('cityvisual.update', () => registry.update(decision.algoLibId, manifest, location, timeout()));
@@ -527,30 +525,13 @@ class Registration {
           algoLibId: decision.algoLibId,
           from: decision.previous.version,
         });
-        return {
-          ...described,
-          state: 'REGISTERED',
-          algoLibId: decision.algoLibId,
-          created: false,
-          change: 'updated',
-          previous: decision.previous,
-        };
+        return { ...registered(decision.algoLibId, 'updated'), previous: decision.previous };
       }
       case 'unchanged':
-        return {
-          ...described,
-          state: 'REGISTERED',
-          algoLibId: decision.algoLibId,
-          created: false,
-          change: 'unchanged',
-        };
+        return registered(decision.algoLibId, 'unchanged');
       case 'resumed':
         return {
-          ...described,
-          state: 'REGISTERED',
-          algoLibId: decision.algoLibId,
-          created: false,
-          change: decision.change,
+          ...registered(decision.algoLibId, decision.change),
           ...(decision.previous ? { previous: decision.previous } : {}),
         };
       case 'conflict':
@@ -558,12 +539,8 @@ class Registration {
     }
   }
 
-  /** One half is missing: say what we wait for, replacing only an answer about an earlier upload of this key. */
-  private async pending(
-    packageInfo: ObjectInfo | undefined,
-    manifestObject: ObjectBytes | undefined,
-  ): Promise<RegisterOutcome> {
-    const waitingFor = manifestObject ? 'package' : 'manifest';
+  /** One half is missing: say what we wait for. */
+  private pending(packageInfo: ObjectInfo | undefined, manifestObject: ObjectBytes | undefined) {
     const status: StatusDocument = {
       ...this.base({
         package: {
@@ -574,28 +551,9 @@ class Registration {
         manifest: { key: this.pair.manifestKey, ...(manifestObject ? { etag: manifestObject.etag } : {}) },
       }),
       state: 'PENDING',
-      waitingFor,
+      waitingFor: manifestObject ? 'package' : 'manifest',
     };
-    const { statuses } = this.deps;
-    let written = await this.retry('status.write', () =>
-      statuses.putIfAbsent(this.pair.statusKey, JSON.stringify(status)),
-    );
-    if (!written) {
-      // An answer is already there: keep it if it is about the half we have (the other half's event is completing
-      // this very upload), replace it if it is about an earlier upload of this key.
-      const existing = parseStatus(
-        await this.retry('status.read', () => statuses.getBytes(this.pair.statusKey, 256 * 1024)),
-      );
-      const stale =
-        existing !== undefined &&
-        (packageInfo ? existing.package.etag !== packageInfo.etag : existing.manifest.etag !== manifestObject?.etag);
-      if (stale) {
-        await this.retry('status.write', () => statuses.put(this.pair.statusKey, JSON.stringify(status)));
-        written = true;
-      }
-    }
-    this.log.info('status.pending', { outcome: written ? 'written' : 'exists', waitingFor });
-    return { outcome: written ? 'written' : 'unchanged', status };
+    return this.outcomes.pending(status, manifestObject ? 'manifest' : 'package');
   }
 
   /** A permanent CityVisual error rejects the pair; a deployment fault or time running out fails the invocation. */
@@ -605,142 +563,11 @@ class Registration {
       { code: remote?.code ?? 'InternalError', message: remote?.message ?? 'Unexpected error while registering' },
     ];
     if (remote && !remote.retryable && !remote.deployment)
-      return this.answer({ ...described, state: 'REJECTED', errors });
-    // FC runs a FAILED event again, and each run that fails too answers FAILED again: the webhook of that outcome (one
-    // id per upload and state) is sent once, not once per run.
-    const before = parseStatus(
-      await this.retry(
-        'status.read',
-        () => this.deps.statuses.getBytes(this.pair.statusKey, 256 * 1024),
-        this.invocation.budget.lastWrite,
-      ),
-    );
-    const again =
-      before?.state === 'FAILED' &&
-      before.package.etag === described.package.etag &&
-      before.manifest.etag === described.manifest.etag;
-    const result = await this.answer(
-      { ...described, state: 'FAILED', errors },
-      again ? before.notifications : undefined,
-    );
+      return this.outcomes.answer({ ...described, state: 'REJECTED', errors });
+    const result = await this.outcomes.answerFailed({ ...described, state: 'FAILED', errors });
     throw new DeadlineError(
       `Registration of ${this.pair.packageKey} did not finish: ${errors[0]?.message}; FC will run this event again`,
       { cause: { error, result } },
-    );
-  }
-
-  /**
-   * When this upload already has its final answer (an earlier holder finished it), delivers only what that holder
-   * could not and returns it; `undefined` when there is no such answer (the work is to be done).
-   */
-  private async replayIfAnswered(described: Pick<Described, 'package' | 'manifest'>) {
-    const existing = parseStatus(
-      await this.retry('status.read', () => this.deps.statuses.getBytes(this.pair.statusKey, 256 * 1024)),
-    );
-    if (
-      !existing ||
-      !isTerminal(existing.state) ||
-      existing.state === 'FAILED' ||
-      existing.package.etag !== described.package.etag ||
-      existing.manifest.etag !== described.manifest.etag
-    )
-      return undefined;
-    if (this.uploadedAfter(existing)) {
-      this.reuploaded = true;
-      return undefined;
-    }
-    this.log.info('status.replayed', {
-      outcome: 'answered before',
-      state: existing.state,
-      algoLibId: existing.algoLibId,
-    });
-    const notifications = await this.notify(existing, existing.notifications);
-    if (!notifications || sameRecords(notifications, existing.notifications)) {
-      await this.writeRecord(existing, true);
-      return { outcome: 'unchanged' as const, status: existing };
-    }
-    const updated = { ...existing, notifications };
-    await this.write(updated);
-    await this.writeRecord(updated, true);
-    return { outcome: 'written' as const, status: updated };
-  }
-
-  /**
-   * Identical bytes uploaded again have the same ETags as the upload already answered; only the time tells them
-   * apart: an event written after the answer is a new upload that deserves its own answer (`unchanged`).
-   */
-  private uploadedAfter(answer: StatusDocument): boolean {
-    const uploaded = this.eventTime ? Date.parse(this.eventTime) : Number.NaN;
-    return Number.isFinite(uploaded) && uploaded > Date.parse(answer.updatedAt);
-  }
-
-  private async replayOr(identity: Identity, otherwise: () => Promise<RegisterOutcome>) {
-    return (await this.replayIfAnswered(identity)) ?? otherwise();
-  }
-
-  /**
-   * The answer: the terminal status first (publishers waiting see it at once), then notifications and their record
-   * in the status, then the library record. All of it inside the claim, so a duplicate delivery waits for it.
-   */
-  private async answer(status: StatusDocument, previous?: StatusDocument['notifications']): Promise<RegisterOutcome> {
-    if (!isTerminal(status.state)) throw new Error(`Expected a terminal state, got ${status.state}`);
-    await this.write(status);
-    this.log.info('status.written', {
-      outcome: status.state,
-      algoLibId: status.algoLibId,
-      change: status.change,
-      codes: status.errors.map((error) => error.code),
-    });
-    const notifications = await this.notify(status, previous);
-    const final = notifications ? { ...status, notifications } : status;
-    if (notifications) await this.write(final);
-    await this.writeRecord(final, false);
-    return { outcome: 'written', status: final };
-  }
-
-  /** Notifies, except for an unchanged re-publish unless the deployment asks for those too. */
-  private notify(status: StatusDocument, previous: StatusDocument['notifications']) {
-    if (status.change === 'unchanged' && !this.deps.config.notifyUnchanged) return Promise.resolve(undefined);
-    return this.deps.notifier.notify(status, previous, this.invocation.budget.notify);
-  }
-
-  /** Status writes may use the reserve kept back for them, up to a second before FC's own timeout. */
-  private write(status: StatusDocument) {
-    const { budget } = this.invocation;
-    return this.retry(
-      'status.write',
-      () => this.deps.statuses.put(this.pair.statusKey, JSON.stringify(status)),
-      budget.lastWrite,
-    );
-  }
-
-  /** Appends the answer to the library record (names only); `skipIfRecorded` for a replay already in it. */
-  private async writeRecord(status: StatusDocument, skipIfRecorded: boolean) {
-    if (!this.record) return;
-    const { current, name } = this.record;
-    if (
-      skipIfRecorded &&
-      current?.history.some(
-        (upload) =>
-          upload.packageKey === status.package.key &&
-          upload.packageEtag === status.package.etag &&
-          upload.manifestEtag === status.manifest.etag &&
-          upload.state === status.state,
-      )
-    )
-      return;
-    const next = nextLibraryRecord(current, status, {
-      name,
-      statusKey: this.pair.statusKey,
-      generation: this.generation,
-      manifestSha256: this.record.manifestSha256,
-      abandoned: this.abandoned,
-    });
-    const key = libraryRecordKeyOf(name, this.deps.config.statusPrefix);
-    await this.retry(
-      'record.write',
-      () => this.deps.statuses.put(key, JSON.stringify(next)),
-      this.invocation.budget.lastWrite,
     );
   }
 }
