@@ -59,10 +59,8 @@ export const startConsoleCloud = async (): Promise<ConsoleCloud> => {
 
 let sequence = 0;
 
-/** A fresh library name and its pair; `overrides` go into the manifest (e.g. `{ capacity: 0 }` for an invalid one). */
-export const newPair = (stem: string, version = '1.0.0', overrides: Record<string, unknown> = {}) => {
-  sequence += 1;
-  const name = `${stem}-${sequence}`;
+/** The pair of library `name` at `version`; `overrides` go into the manifest (`{ capacity: 0 }` makes it invalid). */
+export const pairNamed = (name: string, version = '1.0.0', overrides: Record<string, unknown> = {}) => {
   const bytes = Buffer.from(`package ${name} ${version}`);
   const packageKey = `library/${name}/${name}-${version}.tar.gz`;
   return {
@@ -74,6 +72,12 @@ export const newPair = (stem: string, version = '1.0.0', overrides: Record<strin
     statusKey: statusKeyOf(packageKey, 'status/'),
     manifest: validManifest({ name, version, package: { size: bytes.length, crc64: crc64(bytes) }, ...overrides }),
   };
+};
+
+/** A fresh library name (`<stem>-<n>`) and its pair, so tests share one cloud without sharing names. */
+export const newPair = (stem: string, version = '1.0.0', overrides: Record<string, unknown> = {}) => {
+  sequence += 1;
+  return pairNamed(`${stem}-${sequence}`, version, overrides);
 };
 
 export type Pair = ReturnType<typeof newPair>;
