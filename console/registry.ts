@@ -57,11 +57,22 @@ export const libraryNameOf = (document: StatusDocument): string => {
   return parts.length > 1 ? (parts.at(-2) as string) : file.replace(/\.tar\.gz$/, '');
 };
 
+/**
+ * The version an upload claims: its manifest's, or (for a manifest that never parsed) what the package's file name
+ * says after `<name>-`, which is how `algolib publish` names packages.
+ */
+const versionOf = (document: StatusDocument, name: string): string | undefined => {
+  if (document.version) return document.version;
+  const file = document.package.key.split('/').at(-1) ?? '';
+  const stem = file.replace(/\.tar\.gz$/, '');
+  return stem.startsWith(`${name}-`) && stem.length > name.length + 1 ? stem.slice(name.length + 1) : undefined;
+};
+
 const fromStatus = (statusKey: string, document: StatusDocument): UploadView => ({
   statusKey,
   packageKey: document.package.key,
   manifestKey: document.manifest?.key,
-  version: document.version,
+  version: versionOf(document, libraryNameOf(document)),
   state: document.state,
   change: document.change,
   previous: document.previous,

@@ -127,7 +127,7 @@ export const localView = (main: HTMLElement, config: Config): View => {
           h(
             'tr',
             { 'data-request-id': invocation.requestId },
-            cell('Started', formatTime(invocation.startedAt)),
+            cell('Started', h('time', { datetime: invocation.startedAt }, formatTime(invocation.startedAt))),
             cell(
               'Trigger',
               invocation.trigger,
@@ -193,7 +193,7 @@ export const localView = (main: HTMLElement, config: Config): View => {
           h(
             'tr',
             {},
-            cell('Received', formatTime(delivery.receivedAt)),
+            cell('Received', h('time', { datetime: delivery.receivedAt }, formatTime(delivery.receivedAt))),
             cell('Type', delivery.type),
             cell(
               'Library',

@@ -48,19 +48,25 @@ export const timeline = (uploads: UploadView[]): SVGElement => {
         : PAD + (index * (WIDTH - 2 * PAD)) / (sorted.length - 1)
       : PAD + (((times[index] as number) - first) / span) * (WIDTH - 2 * PAD),
   );
+  // One label per version, at its first mark; registered versions bold, turned-away ones muted.
   const labelled = new Set<string>();
   const labels: SVGElement[] = [];
   let lastLabelX = Number.NEGATIVE_INFINITY;
+  let row = 0;
   sorted.forEach((upload, index) => {
     const x = xs[index] as number;
-    const isNewVersion = upload.state === 'REGISTERED' && upload.change !== 'unchanged' && upload.version;
-    if (!isNewVersion || labelled.has(upload.version as string)) return;
-    labelled.add(upload.version as string);
+    if (!upload.version || labelled.has(upload.version)) return;
+    labelled.add(upload.version);
     // Alternate rows when labels would overlap.
-    const row = x - lastLabelX < 56 ? 1 : 0;
-    if (row === 0) lastLabelX = x;
+    row = x - lastLabelX < 64 ? 1 - row : 0;
+    lastLabelX = x;
+    const registered = upload.state === 'REGISTERED';
     labels.push(
-      s('text', { x, y: row ? 22 : 38, 'text-anchor': 'middle', class: 'version' }, upload.version as string),
+      s(
+        'text',
+        { x, y: row ? 24 : 42, 'text-anchor': 'middle', class: registered ? 'version' : 'version other' },
+        upload.version,
+      ),
     );
   });
   const summary = sorted
@@ -75,12 +81,12 @@ export const timeline = (uploads: UploadView[]): SVGElement => {
       'aria-label': `Versions over time: ${summary}`,
     },
     s('line', { x1: PAD / 2, y1: AXIS_Y, x2: WIDTH - PAD / 2, y2: AXIS_Y, class: 'axis' }),
-    s('text', { x: PAD / 2, y: HEIGHT - 6, class: 'tick' }, formatTime(sorted[0]?.at).slice(0, 16)),
+    s('text', { x: PAD / 2, y: HEIGHT - 6, class: 'tick' }, formatTime(sorted[0]?.at)),
     sorted.length > 1
       ? s(
           'text',
           { x: WIDTH - PAD / 2, y: HEIGHT - 6, 'text-anchor': 'end', class: 'tick' },
-          formatTime(sorted.at(-1)?.at).slice(0, 16),
+          formatTime(sorted.at(-1)?.at),
         )
       : undefined,
     labels,

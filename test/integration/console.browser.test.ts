@@ -216,6 +216,13 @@ describe.skipIf(!executable)('the console in Chromium', () => {
     // Act
     await shoot('#/', 'console-libraries.png', { width: 1280, height: 800 }, 'tr[data-library="face-detector"]');
     await shoot('#/library/face-detector', 'console-library.png', { width: 1280, height: 800 }, 'svg.timeline');
+    const library = await openConsole('#/library/face-detector');
+    await library.locator('.manifest .marked').first().waitFor({ timeout: UI_TIMEOUT_MS });
+    writeFileSync(
+      join(docs, 'console-upload-errors.png'),
+      await library.locator('article.upload').first().screenshot(),
+    );
+    await library.close();
     await shoot('#/local', 'console-local.png', { width: 1280, height: 800 }, '#invocations tbody tr');
     await shoot('#/', 'console-phone.png', { width: 390, height: 844 }, 'tr[data-library="face-detector"]');
 
