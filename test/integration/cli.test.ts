@@ -459,6 +459,47 @@ describe('algolib replay', () => {
   });
 });
 
+/** Runs `algolib console` until it prints its URL, reads /api/libraries from it, then stops it with SIGINT. */
+const runConsole = async (args: string[]) => {
+  const child = spawn(process.execPath, [CLI, 'console', ...args], {
+    env: baseEnv(),
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((done) => child.once('close', done));
+  // Bounded: 200 × 50 ms at most, and the child is killed at 60 s anyway.
+  for (let i = 0; i < 200 && !/Press Ctrl-C/.test(stderr) && child.exitCode === null; i += 1)
+    await new Promise((wait) => setTimeout(wait, 50));
+  const url = /algolib console: (http:\S+)/.exec(stdout)?.[1];
+  const librariesStatus = url ? (await fetch(new URL('/api/libraries', url))).status : undefined;
+  child.kill('SIGINT');
+  return { code: await exited, url, librariesStatus, stdout, stderr };
+};
+
+describe('algolib console', () => {
+  it('refuses --local without a running local cloud, and says how to get one', async () => {
+    const run = await algolib(['console', '--state-file', join(dir, 'no-such-state.json')]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: No local cloud is running \(no state file at .*\): start `algolib dev`/);
+  });
+
+  it('exits 2 for a port that is not one', async () => {
+    const run = await algolib(['console', '--local', '--port', '70000']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Expected `--port` to be a port number from 0 to 65535, got 70000');
+  });
+});
+
 describe('algolib dev', () => {
   it('writes the state file, serves --local commands, and on SIGINT removes it and exits 0', async () => {
     const devState = join(dir, 'dev-command.json');
@@ -477,6 +518,9 @@ describe('algolib dev', () => {
       await new Promise((wait) => setTimeout(wait, 50));
 
     const status = await algolib(['status', 'library/none/none-1.0.0.tar.gz', '--state-file', devState]);
+    const consoleUrl = (JSON.parse(readFileSync(devState, 'utf8')) as { console?: { url: string } }).console?.url;
+    const consoleConfig = consoleUrl ? await fetch(new URL('/api/config', consoleUrl)) : undefined;
+    const separate = await runConsole(['--state-file', devState]);
     child.kill('SIGINT');
     const code = await exited;
 
@@ -485,6 +529,13 @@ describe('algolib dev', () => {
     );
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('No status at oss://algolib-local/status/library/none/none-1.0.0.json');
+    expect(consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(stderr).toContain(`console     ${consoleUrl}`);
+    expect(await consoleConfig?.json()).toMatchObject({ local: true, replay: true, bucket: 'algolib-local' });
+    expect(separate).toMatchObject({ code: 0, librariesStatus: 200 });
+    expect(separate.stderr).toContain(
+      `\`algolib dev\` serves the console with the local cloud's own panels at ${consoleUrl}`,
+    );
     expect(code).toBe(0);
     expect(stderr).toContain('state file removed');
     expect(() => readFileSync(devState)).toThrow(/ENOENT/);
@@ -505,7 +556,7 @@ describe('algolib demo', () => {
 });
 
 describe('algolib --help', () => {
-  it.each(['validate', 'publish', 'status', 'replay', 'dev', 'demo'])(
+  it.each(['validate', 'publish', 'status', 'replay', 'console', 'dev', 'demo'])(
     'explains %s with an example',
     async (command) => {
       const run = await algolib([command, '--help']);
