@@ -35,18 +35,23 @@ const viewFor = (hash: string): { view: View; title: string; nav: string } => {
   };
 };
 
+/** The connection line is a live region: change its text only when the news changes, or it is read out every poll. */
+const say = (text: string, className: string) => {
+  if (live.textContent !== text) live.textContent = text;
+  live.className = className;
+};
+
 const tick = async () => {
   window.clearTimeout(timer);
   if (!view) return;
   try {
     await view.refresh();
     failures = 0;
-    live.textContent = `live · ${new Date().toLocaleTimeString()}`;
-    live.className = 'live';
+    say('live', 'live');
+    live.title = `Last checked ${new Date().toLocaleTimeString()}`;
   } catch (error) {
     failures += 1;
-    live.textContent = `cannot reach the console server (${(error as Error).message}); retrying`;
-    live.className = 'live down';
+    say(`cannot reach the console server (${(error as Error).message}); retrying`, 'live down');
   }
   const delay = Math.min(config.pollMs * 2 ** failures, MAX_BACKOFF_MS);
   if (!document.hidden) timer = window.setTimeout(tick, delay);

@@ -124,6 +124,7 @@ export const libraryView = (main: HTMLElement, config: Config, name: string): Vi
       'button',
       {
         type: 'button',
+        'data-replay': upload.packageKey,
         onclick: async () => {
           button.disabled = true;
           try {
@@ -189,6 +190,8 @@ export const libraryView = (main: HTMLElement, config: Config, name: string): Vi
         return;
       }
       const { row, uploads, owner } = detail;
+      // A re-render must not take the keyboard's place.
+      const focused = document.activeElement?.getAttribute('data-replay');
       replace(
         main,
         h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← All libraries')),
@@ -223,6 +226,7 @@ export const libraryView = (main: HTMLElement, config: Config, name: string): Vi
           uploads.map(uploadCard),
         ),
       );
+      if (focused) main.querySelector<HTMLElement>(`button[data-replay="${CSS.escape(focused)}"]`)?.focus();
     },
   };
 };

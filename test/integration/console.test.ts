@@ -7,6 +7,8 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPanels } from '../../console/local-panels-types.ts';
 import type { LibraryDetail, LibraryRow } from '../../console/registry.ts';
+import { startConsoleServer } from '../../console/server.ts';
+import { openConsoleStore } from '../../console/store.ts';
 import { CANARY_MARKER } from '../../proving/canary.ts';
 import { type LibraryRecord, libraryRecordKeyOf } from '../../shared/library-record.ts';
 import {
@@ -232,6 +234,50 @@ describe('the console API on the local cloud', () => {
     expect(panels.deliveries.some((delivery) => delivery.verified && delivery.type === 'algolib.registered')).toBe(
       true,
     );
+  });
+
+  it('is read-only without a replay function, as against the cloud without --allow-replay', async () => {
+    // Arrange: the console `algolib console --bucket b` starts, over the same bucket.
+    const { endpoint, region, bucket, accessKeyId, accessKeySecret } = env.cloud.state.oss;
+    const store = await openConsoleStore({
+      endpoint,
+      region,
+      bucket,
+      accessKeyId,
+      accessKeySecret,
+      securityToken: undefined,
+    });
+    const readOnly = await startConsoleServer({
+      store,
+      statusPrefix: 'status/',
+      targetLabel: `oss://${bucket}`,
+      secrets: () => [accessKeySecret],
+    });
+    try {
+      const pair = newPair('api-readonly');
+      await upload(env.client, pair);
+      await env.cloud.idle();
+
+      // Act
+      const config = (await (await fetch(new URL('/api/config', readOnly.url))).json()) as {
+        replay: boolean;
+        local: boolean;
+      };
+      const refused = await fetch(new URL('/api/replay', readOnly.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-algolib-console-token': readOnly.token },
+        body: JSON.stringify({ packageKey: pair.packageKey }),
+      });
+      const local = await fetch(new URL('/api/local', readOnly.url));
+
+      // Assert
+      expect(config).toMatchObject({ replay: false, local: false });
+      expect(refused.status).toBe(405);
+      expect(((await refused.json()) as { error: string }).error).toContain('--allow-replay');
+      expect(local.status).toBe(404);
+    } finally {
+      await readOnly.close();
+    }
   });
 
   it('refuses a Host other than its own loopback origin (DNS rebinding)', async () => {
