@@ -7,6 +7,7 @@
 import type { ConsoleServer } from '../console/server.ts';
 import type { LocalCloud, LocalCloudState } from '../local/cloud.ts';
 import { COMMON_OPTIONS, expectPositionals, FC_OPTIONS, parseCommandArgs, TARGET_OPTIONS } from './args.ts';
+import { ossClientOf } from './bucket.ts';
 import type { Command } from './command.ts';
 import { CliError, explainRemoteError, UsageError } from './errors.ts';
 import { createOutput } from './output.ts';
@@ -69,7 +70,10 @@ const targetSecrets = (target: Target, state?: LocalCloudState) => [
 
 const openStore = async (target: Target) => {
   const { openConsoleStore } = await import('../console/store.ts');
-  return openConsoleStore(target.oss, (error) => explainRemoteError(error, target.context('OSS')));
+  // Short timeouts: a page polls, and a slow answer is better retried on the next poll than waited for.
+  return openConsoleStore(await ossClientOf(target.oss, 15_000), target.oss.bucket, (error) =>
+    explainRemoteError(error, target.context('OSS')),
+  );
 };
 
 /** Resolves with the first of SIGINT/SIGTERM. */

@@ -1,7 +1,7 @@
 /**
  * What the console reads from the bucket, as a port: list keys under a prefix (with ETags, so unchanged objects are
- * not read again) and read a small object as text. The adapter is `ali-oss` over the same target and credentials as
- * `algolib status` (the CLI passes its target's settings); the credentials stay in this process.
+ * not read again) and read a small object as text. The adapter is over an `ali-oss` client the CLI makes with the
+ * same target and credentials as `algolib status`; the credentials stay in this process.
  */
 import type OSS from 'ali-oss';
 
@@ -15,48 +15,28 @@ export type ConsoleStore = {
   getText(key: string, maxBytes: number): Promise<string | undefined>;
 };
 
-/** Where the bucket is and the key to read it with (the CLI's target settings). */
-export type OssAccess = {
-  endpoint: string;
-  region: string;
-  bucket: string;
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken: string | undefined;
-};
-
 type SdkError = { status?: number; code?: string };
 type ListPage = { objects?: Array<{ name: string; etag: string }>; nextContinuationToken?: string };
 
 const PAGE = 1000;
 
 /**
- * A `ConsoleStore` over the target's bucket.
+ * A `ConsoleStore` over an ali-oss client of the bucket; `explain` turns an SDK error into one a person can act on.
  *
  * @example
  * ```ts
- * const store = await openConsoleStore(target.oss, (error) => explainRemoteError(error, target.context('OSS')));
+ * const store = openConsoleStore(await ossClientOf(target.oss, 15_000), target.oss.bucket, explain);
  * await store.list('status/', 10_000);
  * ```
  */
-export const openConsoleStore = async (
-  oss: OssAccess,
+export const openConsoleStore = (
+  client: OSS,
+  bucket: string,
   explain: (error: unknown) => Error | undefined = () => undefined,
-): Promise<ConsoleStore> => {
-  const { default: OSSClient } = await import('ali-oss');
-  const client: OSS = new OSSClient({
-    endpoint: oss.endpoint,
-    region: oss.region,
-    bucket: oss.bucket,
-    accessKeyId: oss.accessKeyId,
-    accessKeySecret: oss.accessKeySecret,
-    ...(oss.securityToken ? { stsToken: oss.securityToken } : {}),
-    authorizationV4: true,
-    timeout: 15_000,
-  });
+): ConsoleStore => {
   const explained = (error: unknown) => explain(error) ?? error;
   return {
-    bucket: oss.bucket,
+    bucket,
     async list(prefix, max) {
       const listed: ListedObject[] = [];
       let token: string | undefined;

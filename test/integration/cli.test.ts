@@ -44,25 +44,29 @@ type Run = { code: number | null; stdout: string; stderr: string };
 /** Only what the CLI needs from the environment: no ALIBABA_CLOUD_* unless a test passes them. */
 const baseEnv = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, NO_COLOR: '1' });
 
-/** Runs the CLI to completion (killed after 60 s, so a hang fails the test instead of stalling it). */
-const algolib = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...baseEnv(), ...env },
-      timeout: 60_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
+/** Starts the CLI (killed after 60 s, so a hang fails the test instead of stalling it), collecting its output. */
+const startAlgolib = (args: string[], env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...baseEnv(), ...env },
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output.stderr += chunk.toString();
+  });
+  const exited = new Promise<Run>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', (code) => done({ code, ...output }));
+  });
+  return { child, output, exited };
+};
+
+/** Runs the CLI to completion. */
+const algolib = (args: string[], env: Record<string, string> = {}): Promise<Run> => startAlgolib(args, env).exited;
 
 const local = () => ['--local', '--state-file', stateFile];
 
@@ -461,27 +465,14 @@ describe('algolib replay', () => {
 
 /** Runs `algolib console` until it prints its URL, reads /api/libraries from it, then stops it with SIGINT. */
 const runConsole = async (args: string[]) => {
-  const child = spawn(process.execPath, [CLI, 'console', ...args], {
-    env: baseEnv(),
-    timeout: 60_000,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((done) => child.once('close', done));
+  const { child, output, exited } = startAlgolib(['console', ...args]);
   // Bounded: 200 × 50 ms at most, and the child is killed at 60 s anyway.
-  for (let i = 0; i < 200 && !/Press Ctrl-C/.test(stderr) && child.exitCode === null; i += 1)
+  for (let i = 0; i < 200 && !/Press Ctrl-C/.test(output.stderr) && child.exitCode === null; i += 1)
     await new Promise((wait) => setTimeout(wait, 50));
-  const url = /algolib console: (http:\S+)/.exec(stdout)?.[1];
+  const url = /algolib console: (http:\S+)/.exec(output.stdout)?.[1];
   const librariesStatus = url ? (await fetch(new URL('/api/libraries', url))).status : undefined;
   child.kill('SIGINT');
-  return { code: await exited, url, librariesStatus, stdout, stderr };
+  return { ...(await exited), url, librariesStatus };
 };
 
 describe('algolib console', () => {

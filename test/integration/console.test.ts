@@ -5,12 +5,13 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ossClientOf } from '../../cli/bucket.ts';
 import type { LocalPanels } from '../../console/local-panels-types.ts';
 import type { LibraryDetail, LibraryRow } from '../../console/registry.ts';
 import { startConsoleServer } from '../../console/server.ts';
 import { openConsoleStore } from '../../console/store.ts';
 import { CANARY_MARKER } from '../../proving/canary.ts';
-import { type LibraryRecord, libraryRecordKeyOf } from '../../shared/library-record.ts';
+import { type LibraryRecord, type LibraryUpload, libraryRecordKeyOf } from '../../shared/library-record.ts';
 import {
   type ConsoleCloud,
   newPair,
@@ -95,40 +96,25 @@ describe('the console API on the local cloud', () => {
 
   it('prefers the library record for the current version, and keeps uploads the record alone remembers', async () => {
     // Arrange: a record as the register core writes it, for a name whose status documents are gone.
+    const uploadOf = (version: string, change: 'created' | 'updated', at: string): LibraryUpload => ({
+      version,
+      packageKey: `library/recorded-lib/recorded-lib-${version}.tar.gz`,
+      statusKey: `status/library/recorded-lib/recorded-lib-${version}.json`,
+      state: 'REGISTERED',
+      change,
+      at,
+    });
+    const latest = uploadOf('2.0.0', 'updated', '2026-12-01T10:00:00.000Z');
     const record: LibraryRecord = {
       schemaVersion: 1,
       name: 'recorded-lib',
       algoLibId: '900',
       version: '2.0.0',
-      package: { bucket: 'algolib-local', key: 'library/recorded-lib/recorded-lib-2.0.0.tar.gz' },
+      package: { bucket: 'algolib-local', key: latest.packageKey },
       owner: { bucket: 'algolib-local', folder: 'library/recorded-lib/' },
-      latest: {
-        version: '2.0.0',
-        packageKey: 'library/recorded-lib/recorded-lib-2.0.0.tar.gz',
-        statusKey: 'status/library/recorded-lib/recorded-lib-2.0.0.json',
-        state: 'REGISTERED',
-        change: 'updated',
-        at: '2026-12-01T10:00:00.000Z',
-      },
-      history: [
-        {
-          version: '1.0.0',
-          packageKey: 'library/recorded-lib/recorded-lib-1.0.0.tar.gz',
-          statusKey: 'status/library/recorded-lib/recorded-lib-1.0.0.json',
-          state: 'REGISTERED',
-          change: 'created',
-          at: '2026-11-30T10:00:00.000Z',
-        },
-        {
-          version: '2.0.0',
-          packageKey: 'library/recorded-lib/recorded-lib-2.0.0.tar.gz',
-          statusKey: 'status/library/recorded-lib/recorded-lib-2.0.0.json',
-          state: 'REGISTERED',
-          change: 'updated',
-          at: '2026-12-01T10:00:00.000Z',
-        },
-      ],
-      updatedAt: '2026-12-01T10:00:00.000Z',
+      latest,
+      history: [uploadOf('1.0.0', 'created', '2026-11-30T10:00:00.000Z'), latest],
+      updatedAt: latest.at,
     };
     await env.client.put(libraryRecordKeyOf('recorded-lib', 'status/'), Buffer.from(JSON.stringify(record)));
 
@@ -238,15 +224,9 @@ describe('the console API on the local cloud', () => {
 
   it('is read-only without a replay function, as against the cloud without --allow-replay', async () => {
     // Arrange: the console `algolib console --bucket b` starts, over the same bucket.
-    const { endpoint, region, bucket, accessKeyId, accessKeySecret } = env.cloud.state.oss;
-    const store = await openConsoleStore({
-      endpoint,
-      region,
-      bucket,
-      accessKeyId,
-      accessKeySecret,
-      securityToken: undefined,
-    });
+    const oss = { ...env.cloud.state.oss, securityToken: undefined };
+    const { bucket, accessKeySecret } = oss;
+    const store = openConsoleStore(await ossClientOf(oss, 15_000), bucket);
     const readOnly = await startConsoleServer({
       store,
       statusPrefix: 'status/',
