@@ -37,6 +37,16 @@ let browser: Browser;
 /** Every URL the pages requested: all must be the console's own. */
 const requested: string[] = [];
 
+let published: Promise<void> | undefined;
+/** At least one registered library, for the tests that only look at pages (each test can run alone). */
+const someLibrary = () => {
+  published ??= (async () => {
+    await upload(env.client, newPair('ui-any'));
+    await env.cloud.idle();
+  })();
+  return published;
+};
+
 const openConsole = async (hash = '#/'): Promise<Page> => {
   const page = await browser.context.newPage();
   page.on('request', (request) => requested.push(request.url()));
@@ -153,6 +163,7 @@ describe.skipIf(!executable)('the console in Chromium', () => {
     { width: 390, height: 844 },
   ])('fits $width×$height without sideways scrolling', async (viewport) => {
     // Arrange
+    await someLibrary();
     const page = await openConsole();
     await page.setViewportSize(viewport);
     await page.locator('tr[data-library]').first().waitFor({ timeout: UI_TIMEOUT_MS });
@@ -171,6 +182,7 @@ describe.skipIf(!executable)('the console in Chromium', () => {
 
   it('loads within the weight budget, from its own origin only, with no secret on the page', async () => {
     // Arrange
+    await someLibrary();
     const page = await openConsole();
     await page.locator('tr[data-library]').first().waitFor({ timeout: UI_TIMEOUT_MS });
 
