@@ -217,7 +217,7 @@ export const libraryView = (main: HTMLElement, config: Config, name: string): Vi
           'section',
           { 'aria-labelledby': 'timeline-title' },
           h('h2', { id: 'timeline-title' }, 'Versions over time'),
-          timeline(uploads),
+          timeline(uploads, main.clientWidth - 48),
         ),
         h(
           'section',

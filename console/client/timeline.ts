@@ -6,7 +6,9 @@
 import type { UploadView } from '../registry.ts';
 import { formatTime, s } from './dom.ts';
 
-const WIDTH = 640;
+/** Drawn at the width it is shown at (text stays legible on a phone), within these bounds. */
+const MIN_WIDTH = 300;
+const MAX_WIDTH = 720;
 const HEIGHT = 96;
 const PAD = 36;
 const AXIS_Y = 62;
@@ -34,7 +36,8 @@ const markOf = (upload: UploadView, x: number): SVGElement => {
 };
 
 /** The timeline of `uploads` (any order). */
-export const timeline = (uploads: UploadView[]): SVGElement => {
+export const timeline = (uploads: UploadView[], availableWidth: number): SVGElement => {
+  const WIDTH = Math.round(Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, availableWidth)));
   const sorted = [...uploads].sort((a, b) => a.at.localeCompare(b.at));
   const times = sorted.map((upload) => new Date(upload.at).getTime());
   const first = Math.min(...times);
@@ -76,6 +79,8 @@ export const timeline = (uploads: UploadView[]): SVGElement => {
     'svg',
     {
       viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      width: WIDTH,
+      height: HEIGHT,
       class: 'timeline',
       role: 'img',
       'aria-label': `Versions over time: ${summary}`,
