@@ -149,7 +149,7 @@ export const localView = (main: HTMLElement, config: Config): View => {
                 : h(
                     'details',
                     {},
-                    h('summary', {}, `${invocation.lines.length} lines`),
+                    h('summary', {}, `${invocation.lines.length} ${invocation.lines.length === 1 ? 'line' : 'lines'}`),
                     h('pre', { class: 'log' }, invocation.lines.join('\n')),
                   ),
             ),
