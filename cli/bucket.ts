@@ -9,7 +9,7 @@ import { RemoteError } from '../shared/errors.ts';
 import { toOssError } from '../shared/object-store.ts';
 import { deadlineAt, withRetry } from '../shared/retry.ts';
 import { explainRemoteError } from './errors.ts';
-import type { Target } from './target.ts';
+import type { OssSettings, Target } from './target.ts';
 
 export type UploadOptions = {
   size: number;
@@ -104,6 +104,22 @@ const cancelled = (signal: AbortSignal): Promise<never> =>
 const isMissingKey = (error: unknown): boolean =>
   (error as SdkError)?.status === 404 && (error as SdkError)?.code !== 'NoSuchBucket';
 
+/** An ali-oss client for the target's bucket, signing V4 as the function does; `timeoutMs` per request. */
+export const ossClientOf = async (oss: OssSettings, timeoutMs: number): Promise<OSS> => {
+  // Loaded on demand: ali-oss is most of the CLI's start-up time, and `validate` never needs it.
+  const { default: OSSClient } = await import('ali-oss');
+  return new OSSClient({
+    endpoint: oss.endpoint,
+    region: oss.region,
+    bucket: oss.bucket,
+    accessKeyId: oss.accessKeyId,
+    accessKeySecret: oss.accessKeySecret,
+    ...(oss.securityToken ? { stsToken: oss.securityToken } : {}),
+    authorizationV4: true,
+    timeout: timeoutMs,
+  });
+};
+
 /**
  * A `Bucket` over the target's OSS endpoint and credentials (V4 signatures, as the function signs).
  *
@@ -114,19 +130,8 @@ const isMissingKey = (error: unknown): boolean =>
  * ```
  */
 export const openBucket = async (target: Target): Promise<Bucket> => {
-  // Loaded on demand: ali-oss is most of the CLI's start-up time, and `validate` never needs it.
-  const { default: OSSClient } = await import('ali-oss');
   const { oss } = target;
-  const client: OSS = new OSSClient({
-    endpoint: oss.endpoint,
-    region: oss.region,
-    bucket: oss.bucket,
-    accessKeyId: oss.accessKeyId,
-    accessKeySecret: oss.accessKeySecret,
-    ...(oss.securityToken ? { stsToken: oss.securityToken } : {}),
-    authorizationV4: true,
-    timeout: 120_000,
-  });
+  const client = await ossClientOf(oss, 120_000);
 
   const call = async <T>(run: () => Promise<T>, stopped?: () => boolean): Promise<T> => {
     try {

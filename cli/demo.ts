@@ -9,6 +9,7 @@ import type { StatusDocument } from '../shared/status.ts';
 import { COMMON_OPTIONS, expectPositionals, parseCommandArgs } from './args.ts';
 import { openBucket } from './bucket.ts';
 import type { Command } from './command.ts';
+import { nextSignal, startLocalConsole } from './console.ts';
 import { hint } from './invocation.ts';
 import { createOutput, type Output } from './output.ts';
 import { DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PREFIX, publishPackage } from './publish.ts';
@@ -20,7 +21,8 @@ const usage = `Usage: algolib demo
 Runs the pipeline end to end on this machine: starts a local cloud in this process (OSS, CityVisual, FC with
 the register function, a webhook receiver; nothing else needs to run), publishes
 examples/face-detector-1.0.0.tar.gz as \`algolib publish --wait\` would, prints the registered library, its
-status object and the verified webhook delivery, and shuts down. Needs \`npm run build\` first (npm start does it).
+status object and the verified webhook delivery, and shuts down. It serves the console (the registry as a web
+page) while it runs and prints its URL; from a terminal the console stays up until Ctrl-C. Needs \`npm run build\` first (npm start does it).
 
 Options:
   --debug     Print stack traces of unexpected errors.
@@ -78,7 +80,9 @@ export const demo: Command = {
       stateFile: false,
       ...(values.debug ? { log: (entry: Record<string, unknown>) => out.note(JSON.stringify(entry)) } : {}),
     });
+    const consoleServer = await startLocalConsole(cloud);
     try {
+      out.say(`Console: ${consoleServer.url}  (open it to watch the registration)`);
       const plan = planFor(cloud.state);
       out.note(`Publishing ${EXAMPLE}.tar.gz as \`${hint(`publish ${EXAMPLE}.tar.gz --local --wait`)}\` would:`);
       const published = await publishPackage(
@@ -110,8 +114,14 @@ export const demo: Command = {
       const delivered = printDelivery(out, cloud.receiver?.deliveries() ?? []);
       out.say('');
       for (const line of closingLines()) out.say(line);
+      // From a terminal, keep the console up to look around; a script or CI ends here.
+      if (delivered && process.stdin.isTTY && process.stdout.isTTY) {
+        out.say(`The console stays up at ${consoleServer.url} until Ctrl-C.`);
+        await nextSignal();
+      }
       return delivered ? 0 : 1;
     } finally {
+      await consoleServer.close();
       await cloud.close();
     }
   },

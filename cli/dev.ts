@@ -3,10 +3,12 @@
  * SIGINT/SIGTERM, writes the state file other commands find it by, logs one compact line per request or invocation,
  * and on a signal shuts everything down and removes the state file.
  */
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LocalCloudState } from '../local/cloud.ts';
 import { COMMON_OPTIONS, expectPositionals, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
+import { nextSignal, startLocalConsole } from './console.ts';
 import { devLogPrinter } from './dev-log.ts';
 import { CliError, rememberSecret, UsageError } from './errors.ts';
 import { fitLine, widthOf } from './fit.ts';
@@ -30,8 +32,9 @@ const CHAT_KINDS = ['dingtalk', 'wecom', 'lark'] as const;
 const usage = `Usage: algolib dev [--data-dir d] [--state-file f] [--webhook-url u --webhook-secret s] [--chat kind] [--quiet] [--filter t]
 
 Runs the local cloud on 127.0.0.1 until Ctrl-C: an OSS emulator with the bucket, the CityVisual emulator, the
-FC emulator running the register function from template.yml (build it first: npm run build) and a webhook
-receiver. Writes a state file that \`--local\` commands read, and removes it on exit: .algolib/dev.json here,
+FC emulator running the register function from template.yml (build it first: npm run build), a webhook
+receiver and the console (a web page of the registry; its URL is printed and written to the state file as
+console.url). Writes a state file that \`--local\` commands read, and removes it on exit: .algolib/dev.json here,
 plus a pointer to it in ~/.local/state/algolib/dev.json ($XDG_STATE_HOME/algolib/dev.json), so \`--local\` finds
 this cloud from any folder.
 
@@ -88,6 +91,7 @@ const printBanner = (
     `${builtInReceiver ? state.webhook.url : new URL(state.webhook.url).origin} ${builtInReceiver ? '(built-in receiver)' : '(your receiver)'}`,
   );
   if (robot) row('chat', `${robot.kind} robot at ${new URL(robot.url).origin} (its messages appear below)`);
+  if (state.console) row('console', `${state.console.url}  (the registry in a browser)`);
   row('data', dataDir ?? 'a temporary folder, removed on exit');
   row('state file', `${stateFile} (endpoints and credentials for --local; removed on exit)`);
   if (pointer) row('found from', `any folder, through ${pointer}`);
@@ -99,18 +103,6 @@ const printBanner = (
   out.note('Press Ctrl-C to stop.');
   out.note('');
 };
-
-/** Resolves with the first of SIGINT/SIGTERM. */
-const nextSignal = (): Promise<NodeJS.Signals> =>
-  new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 
 export const dev: Command = {
   usage,
@@ -164,10 +156,17 @@ export const dev: Command = {
     ]) {
       rememberSecret(value);
     }
+    const consoleServer = await startLocalConsole(cloud, {
+      log: devLogPrinter(out, { quiet: values.quiet ?? false, filter: values.filter }),
+    });
+    // Other commands (and people) find the console where they find the endpoints.
+    cloud.state.console = { url: consoleServer.url };
+    writeFileSync(stateFile, `${JSON.stringify(cloud.state, null, 2)}\n`, { mode: 0o600 });
     printBanner(out, cloud.state, stateFile, values['data-dir'], cloud.receiver !== undefined, pointer, cloud.robot);
     const received = await signal;
     out.note(`${received}: shutting down the local cloud…`);
     if (pointer) removeUserPointer(env, resolve(stateFile));
+    await consoleServer.close();
     await cloud.close();
     out.note('stopped; state file removed.');
     return 0;

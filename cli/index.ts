@@ -35,7 +35,14 @@ const COMMANDS: Record<string, Entry> = {
     summary: 're-run the registration of a pair already in the bucket',
     load: async () => (await import('./replay.ts')).replay,
   },
-  dev: { summary: 'run the local cloud until Ctrl-C', load: async () => (await import('./dev.ts')).dev },
+  console: {
+    summary: 'serve the registry as a web page on 127.0.0.1 (--local: the local cloud)',
+    load: async () => (await import('./console.ts')).consoleCommand,
+  },
+  dev: {
+    summary: 'run the local cloud (and its console) until Ctrl-C',
+    load: async () => (await import('./dev.ts')).dev,
+  },
   deploy: {
     summary: 'check, plan and apply template.yml on Function Compute (--local: the local cloud)',
     load: async () => (await import('./deploy.ts')).deploy,

@@ -17,7 +17,7 @@ import {
   TARGET_OPTIONS,
   WAIT_OPTIONS,
 } from './args.ts';
-import { type HeadResult, openBucket } from './bucket.ts';
+import { type Bucket, type HeadResult, openBucket } from './bucket.ts';
 import type { Command } from './command.ts';
 import { CliError, explainRemoteError, UsageError } from './errors.ts';
 import { catchInterrupt, INTERRUPTED } from './interrupt.ts';
@@ -129,6 +129,49 @@ const invokeAsync = async (target: Target, fc: FcSettings, payload: string): Pro
   }
 };
 
+export type StartedReplay = {
+  requestId: string;
+  bucket: Bucket;
+  statusKey: string;
+  /** The status before the invocation, to tell the re-run's answer from the old one. */
+  before: StatusDocument | undefined;
+};
+
+/**
+ * Invokes the target's function asynchronously with the OSS event of `manifestKey`'s upload (the pair must exist);
+ * what `algolib replay` and the console's replay button both do. Throws a `CliError` (exit 1) for a missing half.
+ */
+export const startReplay = async (
+  target: Target,
+  keys: { packageKey: string; manifestKey: string },
+): Promise<StartedReplay> => {
+  const { packageKey, manifestKey } = keys;
+  const fc = target.fc as FcSettings;
+  const bucket = await openBucket(target);
+  const statusKey = statusKeyOf(packageKey, target.statusPrefix);
+  const [manifest, pkg] = await Promise.all([bucket.head(manifestKey), bucket.head(packageKey)]);
+  const missing = [manifest ? undefined : manifestKey, pkg ? undefined : packageKey].filter(Boolean);
+  if (!manifest || missing.length > 0) {
+    throw new CliError(
+      `Cannot replay ${packageKey}: ${missing.map((k) => `oss://${bucket.name}/${k}`).join(' and ')} not found (publish the pair first)`,
+      {
+        exitCode: 1,
+      },
+    );
+  }
+  const before = await bucket.readJson<StatusDocument>(statusKey);
+  const event = replayEventOf({
+    bucket: bucket.name,
+    manifestKey,
+    manifest,
+    fc,
+    now: new Date(),
+    requestId: randomBytes(12).toString('hex').toUpperCase(),
+  });
+  const requestId = await invokeAsync(target, fc, JSON.stringify(event));
+  return { requestId, bucket, statusKey, before };
+};
+
 // REGISTERED and REJECTED are final: a re-run finds the answer and keeps it (only undelivered webhooks are retried).
 const FINAL_STATES = new Set(['REGISTERED', 'REJECTED']);
 
@@ -145,28 +188,7 @@ export const replay: Command = {
     const target = await openTarget(await planTarget('replay', values, env, { needsFc: true }), out);
     try {
       const fc = target.fc as FcSettings;
-      const bucket = await openBucket(target);
-      const statusKey = statusKeyOf(packageKey, target.statusPrefix);
-      const [manifest, pkg] = await Promise.all([bucket.head(manifestKey), bucket.head(packageKey)]);
-      const missing = [manifest ? undefined : manifestKey, pkg ? undefined : packageKey].filter(Boolean);
-      if (!manifest || missing.length > 0) {
-        throw new CliError(
-          `Cannot replay ${packageKey}: ${missing.map((k) => `oss://${bucket.name}/${k}`).join(' and ')} not found (publish the pair first)`,
-          {
-            exitCode: 1,
-          },
-        );
-      }
-      const before = await bucket.readJson<StatusDocument>(statusKey);
-      const event = replayEventOf({
-        bucket: bucket.name,
-        manifestKey,
-        manifest,
-        fc,
-        now: new Date(),
-        requestId: randomBytes(12).toString('hex').toUpperCase(),
-      });
-      const requestId = await invokeAsync(target, fc, JSON.stringify(event));
+      const { requestId, bucket, statusKey, before } = await startReplay(target, { packageKey, manifestKey });
       out.say(
         `invoked ${fc.serviceName}/${fc.functionName} asynchronously for oss://${bucket.name}/${manifestKey} (FC request id ${requestId})`,
       );

@@ -36,6 +36,8 @@ export type LocalCloudState = {
     functionName: string;
   };
   webhook: { url: string; secret: string };
+  /** Written by `algolib dev` once its console is up. */
+  console?: { url: string };
 };
 
 export type LocalCloudOptions = {

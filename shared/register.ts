@@ -13,7 +13,7 @@ import type { AlgoLib, AlgoLibRegistry } from './cityvisual.ts';
 import type { Config } from './config.ts';
 import { DeadlineError, EventParseError, RemoteError } from './errors.ts';
 import { type PairKeys, pairOf, statusKeyOf } from './keys.ts';
-import { type LibraryRecord, libraryRecordKeyOf, nextLibraryRecord, readLibraryRecord } from './library-record.ts';
+import { type LibraryRecord, readLibraryRecord } from './library-record.ts';
 import type { Logger } from './log.ts';
 import { MANIFEST_MAX_BYTES, type Manifest } from './manifest.ts';
 import { type ClaimContext, type ClaimedUpload, withNameClaim } from './name-claim.ts';

@@ -92,10 +92,12 @@ import { startFcHttpServer } from './fc-http';
 import { createFcRoutes, type InvocationTarget } from './fc-routes';
 import { verifyFcRequest } from './fc-signature';
 import { createFunctionPool, type FunctionPool, type InvocationOutcome } from './instance-pool';
+import { createInvocationLog, type InvocationRecord } from './invocation-log';
 import { destinationAction, isAllowed, type RamPolicy } from './role-policy';
 import { matchesOssTrigger, type OssEventRecord } from './trigger-match';
 
 export type { DeadLetter } from './async-queue';
+export type { InvocationRecord } from './invocation-log';
 export type { OssEventRecord } from './trigger-match';
 
 export type FcEmulatorOptions = {
@@ -193,6 +195,8 @@ export type FcEmulator = {
     queued: number;
   };
   deadLetters(): Array<{ requestId: string; payload: string; error: string; attempts: number; destination?: string }>;
+  /** The newest invocation attempts first (at most 500), with the lines the function printed for each. */
+  invocations(): InvocationRecord[];
   /** Stops the server, kills every instance, clears every timer. */
   close(): Promise<void>;
 };
@@ -249,6 +253,7 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
     return undefined;
   };
   const letters: DeadLetter[] = [];
+  const invocationLog = createInvocationLog();
   const idle = createIdleTracker();
   // Separate streams, so that retry jitter does not shift the crash schedule of a seed.
   const crashRandom = createRandom(o.seed ?? 1);
@@ -306,8 +311,10 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
           stats.socketsReset += stale;
           log({ service: 'fc', event: 'instance-thawed', function: functionKey(fn), instanceId, staleSockets: stale });
         },
-        output: (stream, line, instanceId) =>
-          log({ service: 'fc', stream, line, function: functionKey(fn), instanceId }),
+        output: (stream, line, instanceId) => {
+          invocationLog.output(line);
+          log({ service: 'fc', stream, line, function: functionKey(fn), instanceId });
+        },
       },
     });
     pools.set(functionKey(fn), { fn, pool });
@@ -322,7 +329,14 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
     attempt: number,
   ) => {
     stats.invocations += 1;
+    invocationLog.started({ requestId: target.requestId, function: functionKey(fn), kind, attempt });
     const outcome = await poolFor(fn).invoke({ requestId: target.requestId, payload, qualifier: target.qualifier });
+    invocationLog.finished(
+      target.requestId,
+      outcome.ok ? 'succeeded' : 'failed',
+      outcome.ms,
+      outcome.ok ? undefined : outcome.error.errorType,
+    );
     if (outcome.ok) stats.succeeded += 1;
     else if (outcome.kind !== 'closed') stats.failed += 1;
     log({
@@ -452,8 +466,11 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       assertOssRecord(record);
       const payload = Buffer.from(JSON.stringify({ events: [record] }));
       const matches = deployment.ossTriggers().filter(({ trigger }) => matchesOssTrigger(trigger, record));
-      for (const { fn, trigger } of matches)
-        invokeAsync(fn, payload, { requestId: randomUUID(), qualifier: trigger.qualifier ?? 'LATEST' });
+      for (const { fn, trigger } of matches) {
+        const requestId = randomUUID();
+        invocationLog.triggered(requestId, `oss:${trigger.name}`, record.oss.object.key);
+        invokeAsync(fn, payload, { requestId, qualifier: trigger.qualifier ?? 'LATEST' });
+      }
       return matches.length;
     },
     invokeAsync(payload, options = {}) {
@@ -480,6 +497,7 @@ export const startFcEmulator = async (o: FcEmulatorOptions): Promise<FcEmulator>
       queued: [...pools.values()].reduce((sum, { pool }) => sum + pool.queued(), 0),
     }),
     deadLetters: () => letters.map((letter) => ({ ...letter })),
+    invocations: () => invocationLog.list(),
     async close() {
       if (closed) return;
       closed = true;

@@ -42,6 +42,27 @@ const baseEnv = () => ({
 const algolib = (args: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<Run> =>
   runCli(args, { ...baseEnv(), ...env }, cwd);
 
+/** Starts the CLI (killed after 60 s, so a hang fails the test instead of stalling it), collecting its output. */
+const startAlgolib = (args: string[], env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...baseEnv(), ...env },
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output.stderr += chunk.toString();
+  });
+  const exited = new Promise<Run>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', (code) => done({ code, ...output }));
+  });
+  return { child, output, exited };
+};
+
 const local = () => ['--local', '--state-file', stateFile];
 
 /** `size` bytes that start as gzip does (1f 8b), which is all publish checks before uploading. */
@@ -778,6 +799,36 @@ describe('algolib replay', () => {
   });
 });
 
+/** Runs `algolib console` until it prints its URL, reads /api/libraries from it, then stops it with SIGINT. */
+const runConsole = async (args: string[]) => {
+  const { child, output, exited } = startAlgolib(['console', ...args]);
+  // Bounded: 200 × 50 ms at most, and the child is killed at 60 s anyway.
+  for (let i = 0; i < 200 && !/Press Ctrl-C/.test(output.stderr) && child.exitCode === null; i += 1)
+    await new Promise((wait) => setTimeout(wait, 50));
+  const url = /algolib console: (http:\S+)/.exec(output.stdout)?.[1];
+  const librariesStatus = url ? (await fetch(new URL('/api/libraries', url))).status : undefined;
+  child.kill('SIGINT');
+  return { ...(await exited), url, librariesStatus };
+};
+
+describe('algolib console', () => {
+  it('refuses --local without a running local cloud, and says how to get one', async () => {
+    const run = await algolib(['console', '--state-file', join(dir, 'no-such-state.json')]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /^error: No local cloud state file at .*no-such-state\.json: is `.*dev --state-file .*` running\?/,
+    );
+  });
+
+  it('exits 2 for a port that is not one', async () => {
+    const run = await algolib(['console', '--local', '--port', '70000']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Expected `--port` to be a port number from 0 to 65535, got 70000');
+  });
+});
+
 describe('algolib dev', () => {
   it('writes the state file, serves --local commands, and on SIGINT removes it and exits 0', async () => {
     const devState = join(dir, 'dev-command.json');
@@ -796,6 +847,9 @@ describe('algolib dev', () => {
       await new Promise((wait) => setTimeout(wait, 50));
 
     const status = await algolib(['status', 'library/none/none-1.0.0.tar.gz', '--state-file', devState]);
+    const consoleUrl = (JSON.parse(readFileSync(devState, 'utf8')) as { console?: { url: string } }).console?.url;
+    const consoleConfig = consoleUrl ? await fetch(new URL('/api/config', consoleUrl)) : undefined;
+    const separate = await runConsole(['--state-file', devState]);
     child.kill('SIGINT');
     const code = await exited;
 
@@ -805,6 +859,13 @@ describe('algolib dev', () => {
     );
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('No status at oss://algolib-local/status/library/none/none-1.0.0.json');
+    expect(consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(stderr).toContain(`console     ${consoleUrl}`);
+    expect(await consoleConfig?.json()).toMatchObject({ local: true, replay: true, bucket: 'algolib-local' });
+    expect(separate).toMatchObject({ code: 0, librariesStatus: 200 });
+    expect(separate.stderr).toContain(
+      `\`algolib dev\` serves the console with the local cloud's own panels at ${consoleUrl}`,
+    );
     expect(code).toBe(0);
     expect(stderr).toContain('state file removed');
     expect(() => readFileSync(devState)).toThrow(/ENOENT/);
@@ -832,16 +893,25 @@ describe('algolib demo', () => {
 });
 
 describe('algolib --help', () => {
-  it.each(['init', 'validate', 'publish', 'status', 'list', 'replay', 'dev', 'demo', 'deploy', 'completion'])(
-    'explains %s with an example',
-    async (command) => {
-      const run = await algolib([command, '--help']);
+  it.each([
+    'init',
+    'validate',
+    'publish',
+    'status',
+    'list',
+    'replay',
+    'console',
+    'dev',
+    'demo',
+    'deploy',
+    'completion',
+  ])('explains %s with an example', async (command) => {
+    const run = await algolib([command, '--help']);
 
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(new RegExp(`^Usage: algolib ${command}`));
-      expect(run.stdout).toMatch(/Examples?:\n/);
-    },
-  );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: algolib ${command}`));
+    expect(run.stdout).toMatch(/Examples?:\n/);
+  });
 
   it.each(['', 'validate', 'publish', 'status', 'list', 'replay', 'dev', 'demo', 'deploy'])(
     'fits %s --help into 80 columns when not on a terminal',

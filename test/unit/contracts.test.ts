@@ -131,6 +131,7 @@ const StateFileSchema = z.strictObject({
     functionName: text,
   }),
   webhook: z.strictObject({ url: loopback, secret: z.string().check(z.regex(/^whsec_/)) }),
+  console: z.optional(z.strictObject({ url: loopback })),
 });
 
 // The schemas name exactly the fields of the types the code writes (checked by the compiler: a field added to a
