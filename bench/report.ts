@@ -1,7 +1,9 @@
 /** docs/bench.md and docs/bench-latency.svg from one run's figures (the same figures go to docs/bench.json). */
 import type { BurstResult } from './burst.ts';
+import type { CliStart } from './cli-start.ts';
 import type { ColdSeries, ProfileBreakdown } from './cold-start.ts';
 import type { FunctionRuns } from './function-runs.ts';
+import type { PublishAnswer } from './publish-answer.ts';
 import type { RequestCount } from './requests.ts';
 import { median, pairedRatio, percentile, summarize } from './stats.ts';
 import type { Variants } from './variants.ts';
@@ -27,6 +29,8 @@ export type BenchReport = {
   burst?: BurstResult;
   /** The same burst with fewer FC instances on the same cores. */
   burstSweep?: BurstResult[];
+  cliStart?: CliStart;
+  publishAnswer?: PublishAnswer;
 };
 
 export type Verdict = { figure: string; target: string; measured: string; met: boolean | undefined };

@@ -57,7 +57,7 @@ export const waitForStatus = async (options: WaitOptions): Promise<WaitResult> =
   let last: StatusDocument | undefined;
   // Bounded: every pass sleeps 100 ms of the clock or more, or what is left of the timeout, after which the loop ends.
   // The first read waits too: right after the upload the function has not run yet.
-  for (let pollMs = FIRST_POLL_MS; ; pollMs = nextPollMs(pollMs)) {
+  for (let pollMs: number = FIRST_POLL_MS; ; pollMs = nextPollMs(pollMs)) {
     await sleep(Math.min(pollMs, Math.max(0, options.timeoutMs - (now() - started))));
     const status = await options.read();
     if (status) last = status;
