@@ -4,6 +4,7 @@ import type { CliStart } from './cli-start.ts';
 import type { ColdSeries, ProfileBreakdown } from './cold-start.ts';
 import type { FunctionRuns } from './function-runs.ts';
 import type { PublishAnswer } from './publish-answer.ts';
+import { cliVerdicts, renderCliSections } from './report-cli.ts';
 import type { RequestCount } from './requests.ts';
 import { median, pairedRatio, percentile, summarize } from './stats.ts';
 import type { Variants } from './variants.ts';
@@ -145,6 +146,7 @@ export const verdicts = (report: BenchReport): Verdict[] => {
       met: Math.abs(growth.delta) < 4 * 2 ** 20,
     });
   }
+  out.push(...cliVerdicts(report));
   return out;
 };
 
@@ -455,7 +457,15 @@ export const renderMarkdown = (report: BenchReport, notes: string): string => {
     ),
     '',
   ].join('\n');
-  return [head, coldSection(report), requestsSection(report), perEventSection(report), burstSection(report), notes]
+  return [
+    head,
+    coldSection(report),
+    renderCliSections(report),
+    requestsSection(report),
+    perEventSection(report),
+    burstSection(report),
+    notes,
+  ]
     .filter(Boolean)
     .join('\n');
 };
