@@ -170,6 +170,10 @@ const run = async (scratch: string | undefined, cleanUp: () => void): Promise<vo
         [
           { name: 'after', bundle: variants.after.module },
           ...(variants.before ? [{ name: 'before', bundle: variants.before.module }] : []),
+          // The lean clients' variant, not shipped: the same events through it (the emulators check its signatures).
+          ...variants.experiments
+            .filter((variant) => variant.name === 'lean-clients')
+            .map((variant) => ({ name: variant.name, bundle: variant.module })),
         ],
         {
           rounds: quick ? 30 : 200,
