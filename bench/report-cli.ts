@@ -1,7 +1,8 @@
 /** The CLI's part of docs/bench.md: its start (`--version`, `validate`) and publish → answer, with their targets. */
 import type { CliStart } from './cli-start.ts';
+import { ms, range, table, x, x3 } from './format.ts';
 import type { PublishAnswer, PublishRun } from './publish-answer.ts';
-import { median, pairedRatio, percentile } from './stats.ts';
+import { median, pairedRatio } from './stats.ts';
 
 type Report = {
   cliStart?: CliStart;
@@ -10,20 +11,6 @@ type Report = {
 };
 
 type Verdict = { figure: string; target: string; measured: string; met: boolean | undefined };
-
-const ms = (value: number) => {
-  if (!Number.isFinite(value)) return '–';
-  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-};
-const x = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–');
-const x3 = (value: number) => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '–');
-const range = (values: number[]) => `${ms(percentile(values, 10))} – ${ms(percentile(values, 90))}`;
-const table = (header: string[], rows: Array<Array<string | number>>) =>
-  [
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, index) => (index === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
 
 const loadOf = (report: Report, section: string) => {
   const at = (when: 'start' | 'end') =>

@@ -2,6 +2,7 @@
 import type { BurstResult } from './burst.ts';
 import type { CliStart } from './cli-start.ts';
 import type { ColdSeries, ProfileBreakdown } from './cold-start.ts';
+import { mark, mib, ms, range, table, x, x3 } from './format.ts';
 import type { FunctionRuns } from './function-runs.ts';
 import type { PublishAnswer } from './publish-answer.ts';
 import { cliVerdicts, renderCliSections } from './report-cli.ts';
@@ -35,24 +36,6 @@ export type BenchReport = {
 };
 
 export type Verdict = { figure: string; target: string; measured: string; met: boolean | undefined };
-
-const ms = (value: number) => {
-  if (!Number.isFinite(value)) return '–';
-  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-};
-const x = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–');
-/** A ratio held against a target: three decimals, so that 1.204 does not read as a met 1.20. */
-const x3 = (value: number) => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '–');
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-const mark = (met: boolean | undefined) => (met === undefined ? '–' : met ? '**met**' : '**missed**');
-const range = (values: number[]) => `${ms(percentile(values, 10))} – ${ms(percentile(values, 90))}`;
-
-const table = (header: string[], rows: Array<Array<string | number>>) =>
-  [
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, index) => (index === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
 
 const labelOf = (report: BenchReport, name: string): string => {
   const { variants } = report;

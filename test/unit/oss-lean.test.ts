@@ -3,40 +3,24 @@
  * lean one at the time ali-oss signed, and the two requests must be the same bytes (method, path, every header in
  * order, body). Then the error fields toOssError reads, for each answer shape ali-oss turns into an error.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OSS from 'ali-oss';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOssError } from '../../shared/object-store.ts';
 import { createLeanOssClient, type OssRequest, ossErrorOf } from '../../shared/oss-lean.ts';
+import { closedPort, type RecordedRequest as Recorded, startRecordingServer } from '../fakes/recording-server.ts';
 
-type Recorded = { method: string; url: string; rawHeaders: string[]; body: string };
-
-let server: http.Server;
+let server: Awaited<ReturnType<typeof startRecordingServer>>;
 let endpoint: string;
-const recorded: Recorded[] = [];
-let answer: { status: number; headers: Record<string, string>; body: string } = { status: 200, headers: {}, body: '' };
+let recorded: Recorded[];
+const answer = (next: { status: number; headers: Record<string, string>; body: string }) => server.answer(next);
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      recorded.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        rawHeaders: req.rawHeaders,
-        body: Buffer.concat(chunks).toString('base64'),
-      });
-      res.writeHead(answer.status, answer.headers);
-      res.end(req.method === 'HEAD' ? undefined : answer.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startRecordingServer({ status: 200 });
+  endpoint = server.url;
+  recorded = server.recorded;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
 
 /** Header names lower-cased (HTTP names are case-insensitive; urllib and node:http case them differently). */
 const normalized = (request: Recorded) => ({
@@ -127,14 +111,15 @@ describe('the lean OSS client sends what ali-oss sends', () => {
         fc.string({ maxLength: 200 }),
         fc.integer({ min: 0, max: 2 ** 31 }),
         async (operation, bucket, key, credentials, region, body, maxBytes) => {
-          answer =
+          answer(
             operation === 'versioning'
               ? {
                   status: 200,
                   headers: { 'content-type': 'application/xml' },
                   body: '<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>',
                 }
-              : { status: 200, headers: { etag: '"E"' }, body: 'content' };
+              : { status: 200, headers: { etag: '"E"' }, body: 'content' },
+          );
           recorded.length = 0;
           const client = new OSS({
             endpoint,
@@ -214,7 +199,7 @@ describe('the lean OSS client fails as ali-oss does', () => {
   ];
   for (const shape of shapes) {
     it(`classifies ${shape.name} the same`, async () => {
-      answer = { status: shape.status, headers: { 'x-oss-request-id': 'RID', ...shape.headers }, body: shape.body };
+      answer({ status: shape.status, headers: { 'x-oss-request-id': 'RID', ...shape.headers }, body: shape.body });
       const client = new OSS({
         endpoint,
         region: 'oss-cn-shanghai',
@@ -251,11 +236,7 @@ describe('the lean OSS client fails as ali-oss does', () => {
   }
 
   it('names a refused connection as ali-oss does (RequestError, status -1)', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const url = `http://127.0.0.1:${port}`;
+    const url = await closedPort();
     const sdk = new OSS({
       endpoint: url,
       region: 'oss-cn-shanghai',

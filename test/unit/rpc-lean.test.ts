@@ -3,41 +3,26 @@
  * lean one with the Timestamp and SignatureNonce pop-core used, and the two requests must be the same bytes (path,
  * every header in order, the signed form body). Then the error fields classifyCityVisualError reads.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import RPCClient from '@alicloud/pop-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, classifyCityVisualError } from '../../shared/cityvisual.ts';
 import type { Credentials } from '../../shared/object-store.ts';
 import { createLeanRpcClient } from '../../shared/rpc-lean.ts';
+import { closedPort, type RecordedRequest, startRecordingServer } from '../fakes/recording-server.ts';
 
-type Recorded = { method: string; url: string; rawHeaders: string[]; body: string };
-
-let server: http.Server;
+let server: Awaited<ReturnType<typeof startRecordingServer>>;
 let endpoint: string;
-const recorded: Recorded[] = [];
-let answer = { status: 200, body: '{"RequestId":"R","AlgoLibId":36}' };
+let recorded: RecordedRequest[];
+const answer = (status: number, body: string) =>
+  server.answer({ status, headers: { 'content-type': 'application/json' }, body });
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      recorded.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        rawHeaders: req.rawHeaders,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(answer.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startRecordingServer({ status: 200 });
+  endpoint = server.url;
+  recorded = server.recorded;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
 
 type PopCore = { request<T>(action: string, params: object, opts: object): Promise<T> };
 const popCore = (credentials: Credentials): PopCore =>
@@ -50,7 +35,7 @@ const popCore = (credentials: Credentials): PopCore =>
     true,
   );
 
-const field = (body: string, name: string) => decodeURIComponent(new URLSearchParams(body).get(name) ?? '');
+const field = (body: Buffer, name: string) => new URLSearchParams(body.toString('utf8')).get(name) ?? '';
 
 const text = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -89,7 +74,7 @@ const credentialsArb = fc.record({
 
 describe('the lean RPC call sends what pop-core sends', () => {
   it('the same bytes (HMAC-SHA1 signature included) for the three actions', async () => {
-    answer = { status: 200, body: '{"RequestId":"R","AlgoLibId":36}' };
+    answer(200, '{"RequestId":"R","AlgoLibId":36}');
     await fc.assert(
       fc.asyncProperty(
         fc
@@ -106,7 +91,7 @@ describe('the lean RPC call sends what pop-core sends', () => {
             timeout: timeoutMs,
             formatParams: false,
           });
-          const sdk = recorded[0] as Recorded;
+          const sdk = recorded[0] as RecordedRequest;
           const lean = createLeanRpcClient({
             endpoint,
             apiVersion: API_VERSION,
@@ -142,7 +127,7 @@ describe('the lean RPC call fails as pop-core does', () => {
   ];
   for (const shape of shapes) {
     it(`answers ${shape.name} the same`, async () => {
-      answer = { status: shape.status, body: shape.body };
+      answer(shape.status, shape.body);
       const credentials = { accessKeyId: 'ak', accessKeySecret: 'sk' };
       const settle = async (run: () => Promise<[unknown, { response: { statusCode: number } }]>) => {
         try {
@@ -167,11 +152,7 @@ describe('the lean RPC call fails as pop-core does', () => {
   }
 
   it('names a refused connection the same', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const url = `http://127.0.0.1:${port}`;
+    const url = await closedPort();
     const credentials = { accessKeyId: 'ak', accessKeySecret: 'sk' };
     const sdk = new (RPCClient as unknown as new (config: object, verbose: boolean) => PopCore)(
       { endpoint: url, apiVersion: API_VERSION, credentialsProvider: { getCredentials: async () => credentials } },
