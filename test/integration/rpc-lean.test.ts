@@ -60,25 +60,13 @@ type Call = (action: string, params: Record<string, string | number>) => Promise
 
 const popCoreCall =
   (secret = USER.accessKeySecret): Call =>
-  async (action, params) => {
-    const client = new (
-      RPCClient as unknown as new (
-        config: object,
-        verbose: boolean,
-      ) => {
-        request<T>(action: string, params: object, opts: object): Promise<T>;
-      }
-    )(
-      { endpoint: emulator.endpoint, apiVersion: API_VERSION, accessKeyId: USER.accessKeyId, accessKeySecret: secret },
-      true,
-    );
-    const [body] = await client.request<[Record<string, unknown>]>(action, params, {
-      method: 'POST',
-      timeout: 5000,
-      formatParams: false,
-    });
-    return body;
-  };
+  (action, params) =>
+    new RPCClient({
+      endpoint: emulator.endpoint,
+      apiVersion: API_VERSION,
+      accessKeyId: USER.accessKeyId,
+      accessKeySecret: secret,
+    }).request<Record<string, unknown>>(action, params, { method: 'POST', timeout: 5000, formatParams: false });
 const leanCall =
   (secret = USER.accessKeySecret): Call =>
   async (action, params) => {
