@@ -149,13 +149,15 @@ export const signedOssHeaders = (
 
 /**
  * The request path ali-oss sends (getReqUrl: `_escape`, then `+` as `%2B`; urllib's `url.parse` then escapes the `'`
- * that encodeURIComponent leaves).
+ * that encodeURIComponent leaves, and its WHATWG URL drops `.` segments and resolves `..` ones, so a key
+ * `./a b.tar.gz` is requested as `/a%20b.tar.gz` while the signature names the key as given).
  */
 export const ossRequestPath = (request: OssRequest): string => {
   const object = request.key
     ? encodeURIComponent(request.key).replace(/%2F/g, '/').replace(/\+/g, '%2B').replace(/'/g, '%27')
     : '';
-  return `/${object}${request.subresource ? `?${encodeURIComponent(request.subresource)}=` : ''}`;
+  const path = new URL(`/${object}`, 'http://oss.invalid').pathname;
+  return `${path}${request.subresource ? `?${encodeURIComponent(request.subresource)}=` : ''}`;
 };
 
 /** The fields of ali-oss's errors that `toOssError` reads. */

@@ -39,10 +39,10 @@ const userAgent = () =>
   (new OSS({ region: 'oss-cn-shanghai', accessKeyId: 'a', accessKeySecret: 'b' }) as unknown as { userAgent: string })
     .userAgent;
 
-/** Keys as users name files: spaces, `+`, `%`, CJK, slashes, and the pipeline's own suffixes. */
+/** Keys as users name files: spaces, `+`, `%`, CJK, slashes, `.` and `..` segments, and the pipeline's own suffixes. */
 const keyPart = fc.oneof(
   fc.string({ minLength: 1, maxLength: 12 }),
-  fc.constantFrom('a b', 'a+b', '100%', '人脸检测', 'face detector+v2', '%2F', 'x~y', "it's (1)*!"),
+  fc.constantFrom('a b', 'a+b', '100%', '人脸检测', 'face detector+v2', '%2F', 'x~y', "it's (1)*!", '.', '..', '%2e'),
 );
 const keyArb = fc
   .tuple(fc.array(keyPart, { minLength: 1, maxLength: 3 }), fc.constantFrom('.tar.gz', '.manifest.json', '.json'))
