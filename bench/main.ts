@@ -14,18 +14,24 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../local/cloud.ts';
 import { measureBurst } from './burst.ts';
+import { buildCliBefore, cliSubjects, measureCliStart } from './cli-start.ts';
 import { type ColdSubject, measureCold, probeEnv, profileCold } from './cold-start.ts';
 import { measureFunctionRuns } from './function-runs.ts';
 import { renderNotes } from './notes.ts';
+import { measurePublishAnswer } from './publish-answer.ts';
 import { type BenchReport, renderLatencySvg, renderMarkdown, verdicts } from './report.ts';
 import { measureRequests } from './requests.ts';
 import { buildVariants } from './variants.ts';
 
-const SECTIONS = ['cold', 'requests', 'events', 'burst'] as const;
+const SECTIONS = ['cold', 'cli', 'publish', 'requests', 'events', 'burst'] as const;
 type Section = (typeof SECTIONS)[number];
 
+/** The CLI of before the CLI-start and publish → answer work (the commit the helpers' work started from). */
+const CLI_BASELINE_REF = process.env.BENCH_CLI_BASELINE_REF ?? 'eb57895';
+
 /** The bench must stay bounded: past this the run is abandoned (a hung emulator, a wedged driver). */
-const WATCHDOG_MS = 12 * 60 * 1000;
+// BENCH_WATCHDOG_MIN: longer on a machine shared with other work (a load average far above the cores).
+const WATCHDOG_MS = Number(process.env.BENCH_WATCHDOG_MIN ?? 12) * 60 * 1000;
 
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -129,6 +135,34 @@ const run = async (scratch: string | undefined, cleanUp: () => void): Promise<vo
       profileCold(probe, variants.after, quick ? 2 : 7, env, join(root, 'dist/bench/profiles')),
     );
   }
+  if (sections.has('cli') || sections.has('publish')) {
+    const cliScratch = join(root, 'dist/bench/cli');
+    rmSync(cliScratch, { recursive: true, force: true });
+    mkdirSync(cliScratch, { recursive: true });
+    const before = await section('build the CLI before', () =>
+      buildCliBefore(root, join(cliScratch, 'cli-commonjs'), baselineRef === undefined ? undefined : CLI_BASELINE_REF),
+    );
+    if (sections.has('cli')) {
+      results.cliStart = await section('CLI start', () =>
+        measureCliStart(cliSubjects(root, cliScratch, before), quick ? 5 : 21, root),
+      );
+    }
+    if (sections.has('publish')) {
+      const bin = join(root, 'bin/algolib.js');
+      results.publishAnswer = await section('publish → answer', () =>
+        measurePublishAnswer(
+          root,
+          cliScratch,
+          [
+            { name: 'wait', label: '`algolib publish --wait`', cli: bin, args: ['--wait'] },
+            { name: 'upload', label: '`algolib publish` (no --wait: start, validation, uploads)', cli: bin, args: [] },
+            { name: 'wait-before', label: '`algolib publish --wait` before', cli: before, args: ['--wait'] },
+          ],
+          quick ? 4 : 15,
+        ),
+      );
+    }
+  }
   if (sections.has('requests')) results.requests = await section('requests per registration', measureRequests);
   if (sections.has('events')) {
     results.functionRuns = await section('per event and memory', () =>
@@ -137,6 +171,10 @@ const run = async (scratch: string | undefined, cleanUp: () => void): Promise<vo
         [
           { name: 'after', bundle: variants.after.module },
           ...(variants.before ? [{ name: 'before', bundle: variants.before.module }] : []),
+          // The lean clients' variant, not shipped: the same events through it (the emulators check its signatures).
+          ...variants.experiments
+            .filter((variant) => variant.name === 'lean-clients')
+            .map((variant) => ({ name: variant.name, bundle: variant.module })),
         ],
         {
           rounds: quick ? 30 : 200,

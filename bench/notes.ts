@@ -64,6 +64,16 @@ const coldWhy = (report: BenchReport): string => {
   const after = loadInit(report, 'after');
   const cache = loadInit(report, 'code-cache');
   const objectOnly = loadInit(report, 'ali-oss-object-only');
+  const lean = loadInit(report, 'lean-clients');
+  const events = report.functionRuns?.perEvent.series;
+  const leanEvents =
+    events?.['lean-clients'] && events.after
+      ? `Through the same events (section 3, the emulators checking every signature) it registers as the bundle does (${Object.entries(
+          events['lean-clients'].outcomes,
+        )
+          .map(([state, count]) => `${state} ${count}`)
+          .join(', ')}), at ${x(pairedRatio(events['lean-clients'].cpuMs, events.after.cpuMs))} of its CPU per event.`
+      : '';
   const flaggedCache = report.coldFlagged?.['code-cache']?.loadInit;
   const flaggedAfter = report.coldFlagged?.after?.loadInit;
   const target = naive === undefined ? undefined : 0.4 * naive;
@@ -79,6 +89,7 @@ const coldWhy = (report: BenchReport): string => {
 - **"Require only \`ali-oss/lib/client\`"** is what the package's main already is (\`"main": "./lib/client.js"\`); it is client.js itself that merges the bucket, image, RTMP, cluster, STS and multipart code into the prototype. Stubbing those files (experiment row) gives ${ms(objectOnly)} (${after && objectOnly ? pct(objectOnly / after - 1) : '–'}), and ties the build to ali-oss internals: not shipped.
 - **A V8 code cache** made at build time (experiment row; what Node 22's \`module.enableCompileCache\` automates) gives ${ms(cache)} = ${x(ratioToNaive(report, 'code-cache'))} the naive handler, by far the largest cut found (it skips most of the compiling, not the running). But V8 accepts a cache only from the same V8 version with the same flags: under the FC emulator's \`--max-old-space-size\` it is rejected and costs ${ms(flaggedCache ? median(flaggedCache) : undefined)} against ${ms(flaggedAfter ? median(flaggedAfter) : undefined)} without it; on FC's nodejs20 runtime neither is under our control, and the cache would make the code zip differ per build machine. Not shipped; worth revisiting on a runtime with Node 22's compile cache.
 - **zod** is already \`zod/mini\` (≈ ${ms(component(report, 'component-zod-schemas'))} with our schemas, against ≈ 20.5 ms with classic zod): what is left of it is the schemas' own construction.
+- **Lean signed-request clients** (experiment row: \`shared/oss-lean.ts\` and \`shared/rpc-lean.ts\` behind the shipped adapters, ali-oss and pop-core not loaded at all; \`bench/lean/\` stands in for each SDK's API) give ${ms(lean)} = ${x(ratioToNaive(report, 'lean-clients'))} the naive handler (${after && lean ? pct(lean / after - 1) : '–'} against this build), the only lever found that reaches the target without a code cache. ${leanEvents} What is proven (\`test/unit/oss-lean.test.ts\`, \`test/unit/rpc-lean.test.ts\`): on generated requests (fast-check; keys with spaces, \`+\`, \`%\`, \`'\`, CJK, \`.\` and \`..\` segments; with and without STS tokens; V4 for OSS; the five OSS operations and the three RPC actions) both clients send byte-for-byte what ali-oss and pop-core send to one recording server, V4 and HMAC-SHA1 signatures included; every OSS error shape \`toOssError\` sees (XML error bodies, 404/412/5xx without a body, \`x-oss-err\`, a refused connection) and every CityVisual one \`classifyCityVisualError\` sees (API errors, throttling, a non-JSON gateway page, an id past 2^53, a 5xx with \`{}\`, a refused connection) is classified the same. **Not shipped**, because the rest of the bar is not met yet: timeouts are one timer per request where urllib has a connect and a response timeout and httpx a connect and a read timeout (the same names and classification, not the same moments); keep-alive is Node's Agent, without agentkeepalive's 4 s free-socket timeout that drops sockets a frozen FC instance left behind; the Content-Type ali-oss derives from a key's extension is reproduced for the pipeline's suffixes only (\`.json\`, \`.tar.gz\`); \`toOssError\` lives in \`shared/object-store.ts\`, which imports ali-oss, so an adapter using it loads ali-oss again until it moves to a file of its own; json-bigint (pop-core's parser, kept for ids past 2^53) would become a direct dependency; and neither the integration tests nor the soak have run with the lean clients wired in.
 - **Deferring** the SDKs to the first invocation would only move the time out of the measured window (the brief rules it out), so nothing was moved: load + initialize is the whole cold start here.
 `;
 };
@@ -156,14 +167,14 @@ What the function keeps is flat (retained heap per 1,000 events in section 3). T
 const openItems = `## Open items
 
 1. **Both events of a pair register under a backlog:** the second replays after a claim read, a status read and sometimes a 250 ms sleep, and may deliver the webhook twice. An event whose own object is the older half could leave the registration to the newer half's event, but that gives up the second chance the older event gives a pair whose newer event is lost (dead-lettered); kept for robustness.
-2. **Cold start:** a V8 code cache only once the runtime's Node and flags are pinned (or Node 22's compile cache); ali-oss alone is past the target.
+2. **Cold start:** the lean clients reach the target (experiment row); to ship them: move \`toOssError\` and \`classifyCityVisualError\` out of the files that import the SDKs, give the lean clients urllib's/httpx's two timeouts and agentkeepalive's free-socket timeout, wire \`createLeanOssStore\` and the reshaped registry over \`call\` in \`functions/register/deps.ts\`, and run the integration tests and the soak. Otherwise a V8 code cache once the runtime's Node and flags are pinned (or Node 22's compile cache); ali-oss alone is past the target.
 3. **template.yml:** \`NODE_OPTIONS=--max-semi-space-size=8\` and/or \`MALLOC_ARENA_MAX=2\` if the 128 MiB line matters more than ≈ 10–15 ms of cold start.
 4. The bench runs the emulators, the function and the publishers on the same cores; numbers on a quiet machine will be higher for throughput, lower for latency. The ratios are what to compare across runs.
 `;
 
 const howTo = `## Running it
 
-\`npm run bench\` builds the function (\`node scripts/build.mjs\`), bundles the bench with esbuild and runs it (about three minutes on two cores). Arguments after \`--\`: \`--quick\` (small samples), \`--only=cold,requests,events,burst\`; either writes to \`dist/bench/report/\` instead of \`docs/\`. Environment: \`BENCH_BASELINE_REF\` (the "before" commit, default \`cf8ec07\`; \`none\` skips it), \`BENCH_TMPDIR\` (where the emulators keep their files; \`-\` for the system default), \`BENCH_BURST_INSTANCES\` (FC instances of the main burst, default 4), \`BENCH_PROFILE=<dir>\` (CPU profiles of the driver processes), \`BENCH_BUNDLE=<file>\` (measure another build, e.g. an unminified one to read profiles by name). Everything listens on and talks to 127.0.0.1 only.
+\`npm run bench\` builds the function (\`node scripts/build.mjs\`), bundles the bench with esbuild and runs it (about three minutes on two cores). Arguments after \`--\`: \`--quick\` (small samples), \`--only=cold,cli,publish,requests,events,burst\`; either writes to \`dist/bench/report/\` instead of \`docs/\`. Environment: \`BENCH_BASELINE_REF\` (the "before" commit, default \`cf8ec07\`; \`none\` skips it), \`BENCH_TMPDIR\` (where the emulators keep their files; \`-\` for the system default), \`BENCH_BURST_INSTANCES\` (FC instances of the main burst, default 4), \`BENCH_PROFILE=<dir>\` (CPU profiles of the driver processes), \`BENCH_BUNDLE=<file>\` (measure another build, e.g. an unminified one to read profiles by name), \`BENCH_CLI_BASELINE_REF\` (the commit whose \`cli/wait.ts\` the CLI "before" uses, default \`eb57895\`). Everything listens on and talks to 127.0.0.1 only.
 `;
 
 export const renderNotes = (report: BenchReport): string =>

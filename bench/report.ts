@@ -1,7 +1,11 @@
 /** docs/bench.md and docs/bench-latency.svg from one run's figures (the same figures go to docs/bench.json). */
 import type { BurstResult } from './burst.ts';
+import type { CliStart } from './cli-start.ts';
 import type { ColdSeries, ProfileBreakdown } from './cold-start.ts';
+import { mark, mib, ms, range, table, x, x3 } from './format.ts';
 import type { FunctionRuns } from './function-runs.ts';
+import type { PublishAnswer } from './publish-answer.ts';
+import { cliVerdicts, renderCliSections } from './report-cli.ts';
 import type { RequestCount } from './requests.ts';
 import { median, pairedRatio, percentile, summarize } from './stats.ts';
 import type { Variants } from './variants.ts';
@@ -27,27 +31,11 @@ export type BenchReport = {
   burst?: BurstResult;
   /** The same burst with fewer FC instances on the same cores. */
   burstSweep?: BurstResult[];
+  cliStart?: CliStart;
+  publishAnswer?: PublishAnswer;
 };
 
 export type Verdict = { figure: string; target: string; measured: string; met: boolean | undefined };
-
-const ms = (value: number) => {
-  if (!Number.isFinite(value)) return '–';
-  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-};
-const x = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–');
-/** A ratio held against a target: three decimals, so that 1.204 does not read as a met 1.20. */
-const x3 = (value: number) => (Number.isFinite(value) ? `${value.toFixed(3)}×` : '–');
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-const mark = (met: boolean | undefined) => (met === undefined ? '–' : met ? '**met**' : '**missed**');
-const range = (values: number[]) => `${ms(percentile(values, 10))} – ${ms(percentile(values, 90))}`;
-
-const table = (header: string[], rows: Array<Array<string | number>>) =>
-  [
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, index) => (index === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
 
 const labelOf = (report: BenchReport, name: string): string => {
   const { variants } = report;
@@ -141,6 +129,7 @@ export const verdicts = (report: BenchReport): Verdict[] => {
       met: Math.abs(growth.delta) < 4 * 2 ** 20,
     });
   }
+  out.push(...cliVerdicts(report));
   return out;
 };
 
@@ -451,7 +440,15 @@ export const renderMarkdown = (report: BenchReport, notes: string): string => {
     ),
     '',
   ].join('\n');
-  return [head, coldSection(report), requestsSection(report), perEventSection(report), burstSection(report), notes]
+  return [
+    head,
+    coldSection(report),
+    renderCliSections(report),
+    requestsSection(report),
+    perEventSection(report),
+    burstSection(report),
+    notes,
+  ]
     .filter(Boolean)
     .join('\n');
 };

@@ -48,6 +48,15 @@ const aliOssObjectOnly: Plugin = {
   },
 };
 
+/** `ali-oss` and `@alicloud/pop-core` resolved to bench/lean/'s stand-ins over the lean clients. */
+const leanClients = (root: string): Plugin => ({
+  name: 'lean-clients',
+  setup(builder) {
+    builder.onResolve({ filter: /^ali-oss$/ }, () => ({ path: join(root, 'bench/lean/ali-oss.ts') }));
+    builder.onResolve({ filter: /^@alicloud\/pop-core$/ }, () => ({ path: join(root, 'bench/lean/pop-core.ts') }));
+  },
+});
+
 /** A loader that compiles the bundle with a V8 code cache made at build time (what Node 22's compile cache does). */
 const CODE_CACHE_LOADER = `'use strict';
 const { readFileSync } = require('node:fs');
@@ -162,6 +171,20 @@ export const buildVariants = async (
     label: 'experiment: ali-oss object methods only',
     module: join(out, 'ali-oss-object-only/index.js'),
     note: 'not shipped: stubs ali-oss internals',
+  });
+  // Experiment: the lean clients (shared/oss-lean.ts, shared/rpc-lean.ts) in place of ali-oss and pop-core, behind
+  // the same adapters (bench/lean/ stands in for each SDK's API): what loading them would save.
+  await buildAll(
+    registerBuilds(join(out, 'lean-clients'), {
+      plugins: [iconvSidecar, zodEnglishOnly, platformShim, leanClients(root)],
+    }),
+    root,
+  );
+  experiments.push({
+    name: 'lean-clients',
+    label: 'experiment: lean OSS + RPC clients instead of ali-oss + pop-core',
+    module: join(out, 'lean-clients/index.js'),
+    note: 'not shipped: see "Cold start" in the notes',
   });
   // Experiment 2: a V8 code cache of this build.
   const cacheDir = join(out, 'code-cache');

@@ -1,7 +1,7 @@
 /**
  * Waiting for a registration's answer: poll the status object until it holds a terminal state that belongs to what
- * we uploaded (or re-ran), backing off from 250 ms to 2 s, bounded by a timeout. The clock and sleep are injected so
- * the loop is tested without waiting.
+ * we uploaded (or re-ran), early at first and then backing off to 2 s, bounded by a timeout. The clock and sleep are
+ * injected so the loop is tested without waiting.
  */
 import type { StatusDocument } from '../shared/status.ts';
 import { isTerminal } from '../shared/status.ts';
@@ -30,11 +30,19 @@ export type WaitResult =
 
 /** How long `--wait` waits by default (`--timeout`). */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
-export const FIRST_POLL_MS = 250;
+/**
+ * The sleeps before each poll: the first poll comes 100 ms after the manifest is stored, because a registration itself
+ * takes a few ms and what the user waits for is mostly the trigger's delivery (tens of ms on the local cloud, more on
+ * FC); then the sleeps grow to 2 s. That is at most 4 requests in the first second and one per 2 s after the fourth
+ * second: a few times a second at most, never a busy loop. (It used to poll at once and then after 250, 500, 1000 ms:
+ * the first poll could not find an answer and the second came 250 ms late; docs/bench.md, "Publish → answer".)
+ */
+export const POLL_SCHEDULE_MS = [100, 150, 250, 500, 1_000, 2_000] as const;
+export const FIRST_POLL_MS = POLL_SCHEDULE_MS[0];
 export const MAX_POLL_MS = 2_000;
 
-/** 250, 500, 1000, 2000, 2000, … ms. */
-export const nextPollMs = (previous: number): number => Math.min(previous * 2, MAX_POLL_MS);
+/** The sleep after one of `previous` ms: 100, 150, 250, 500, 1000, 2000, 2000, … ms. */
+export const nextPollMs = (previous: number): number => POLL_SCHEDULE_MS.find((ms) => ms > previous) ?? MAX_POLL_MS;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -63,17 +71,17 @@ export const waitForStatus = async (options: WaitOptions): Promise<WaitResult> =
   const sleep = options.sleep ?? defaultSleep;
   const started = now();
   let last: StatusDocument | undefined;
-  // Bounded: every pass sleeps at least 250 ms of the clock, and the loop ends once timeoutMs has passed.
-  for (let pollMs = FIRST_POLL_MS; ; pollMs = nextPollMs(pollMs)) {
+  // Bounded: every pass sleeps 100 ms of the clock or more, or what is left of the timeout, after which the loop ends.
+  // The first read waits too: right after the upload the function has not run yet.
+  for (let pollMs: number = FIRST_POLL_MS; ; pollMs = nextPollMs(pollMs)) {
+    await sleepUnless(sleep, Math.min(pollMs, Math.max(0, options.timeoutMs - (now() - started))), options.signal);
     if (options.signal?.aborted) return { outcome: 'stopped', last };
     const status = await options.read();
     if (status) last = status;
     const elapsed = now() - started;
     options.onPoll?.(status, elapsed);
     if (status && isTerminal(status.state) && options.isOurs(status)) return { outcome: 'done', status };
-    const remaining = options.timeoutMs - elapsed;
-    if (remaining <= 0) return { outcome: 'timed-out', last };
-    await sleepUnless(sleep, Math.min(pollMs, remaining), options.signal);
+    if (options.timeoutMs - elapsed <= 0) return { outcome: 'timed-out', last };
   }
 };
 

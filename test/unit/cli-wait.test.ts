@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextPollMs, waitForStatus } from '../../cli/wait.ts';
+import { FIRST_POLL_MS, nextPollMs, waitForStatus } from '../../cli/wait.ts';
 import type { StatusDocument } from '../../shared/status.ts';
 
 const status = (state: StatusDocument['state'], etag = 'OURS'): StatusDocument => ({
@@ -28,11 +28,29 @@ const script = (reads: Array<StatusDocument | undefined>) => {
 };
 
 describe('waitForStatus', () => {
-  it('backs off from 250 ms to 2 s between polls', () => {
-    const delays = [250];
-    for (let i = 0; i < 5; i += 1) delays.push(nextPollMs(delays.at(-1) as number));
+  it('polls early, then backs off to 2 s between polls', () => {
+    const delays = [FIRST_POLL_MS as number];
+    for (let i = 0; i < 7; i += 1) delays.push(nextPollMs(delays.at(-1) as number));
 
-    expect(delays).toEqual([250, 500, 1000, 2000, 2000, 2000]);
+    expect(delays).toEqual([100, 150, 250, 500, 1000, 2000, 2000, 2000]);
+  });
+
+  it('never reads more than 4 times in any second', async () => {
+    const clock = script([undefined]);
+    const readsAt: number[] = [];
+
+    await waitForStatus({
+      ...clock,
+      read: async () => {
+        readsAt.push(clock.now());
+        return undefined;
+      },
+      isOurs: () => true,
+      timeoutMs: 30_000,
+    });
+
+    for (const at of readsAt) expect(readsAt.filter((t) => t >= at && t < at + 1000).length).toBeLessThanOrEqual(4);
+    expect(readsAt.slice(0, 5)).toEqual([100, 250, 500, 1000, 2000]);
   });
 
   it('returns the first terminal status that is ours', async () => {
@@ -41,7 +59,7 @@ describe('waitForStatus', () => {
     const result = await waitForStatus({ ...clock, isOurs: (s) => s.manifest.etag === 'OURS', timeoutMs: 60_000 });
 
     expect(result).toEqual({ outcome: 'done', status: status('REJECTED') });
-    expect(clock.sleeps).toEqual([250, 500, 1000]);
+    expect(clock.sleeps).toEqual([100, 150, 250, 500]);
   });
 
   it('times out with the last status it saw, never sleeping past the timeout', async () => {
@@ -50,7 +68,7 @@ describe('waitForStatus', () => {
     const result = await waitForStatus({ ...clock, isOurs: () => true, timeoutMs: 3_000 });
 
     expect(result).toEqual({ outcome: 'timed-out', last: status('PENDING') });
-    expect(clock.sleeps).toEqual([250, 500, 1000, 1250]);
+    expect(clock.sleeps).toEqual([100, 150, 250, 500, 1000, 1000]);
   });
 
   it('tells every poll what it saw and when', async () => {
@@ -65,7 +83,7 @@ describe('waitForStatus', () => {
     });
 
     expect(polls).toEqual([
-      ['none', 0],
+      ['none', 100],
       ['REGISTERED', 250],
     ]);
   });
@@ -83,8 +101,10 @@ describe('waitForStatus', () => {
       isOurs: () => true,
       timeoutMs: 60_000,
       now: clock.now,
-      // A sleep that never ends on its own: only the abort (Ctrl-C while it sleeps) can end the wait.
+      // The first sleep (before the first read) passes; the next never ends on its own: only the abort (Ctrl-C
+      // while it sleeps) can end the wait.
       sleep: () => {
+        if (reads === 0) return Promise.resolve();
         controller.abort();
         return new Promise(() => {});
       },
