@@ -7,9 +7,10 @@ import OSS from 'ali-oss';
 import { updateCrc64 } from './crc64.ts';
 import { RemoteError } from './errors.ts';
 
-export type ObjectInfo = { size: number; etag: string; crc64: string | undefined };
+/** `lastModified`: when OSS says the object was written (epoch ms, to the second); tells a re-upload of identical bytes. */
+export type ObjectInfo = { size: number; etag: string; crc64: string | undefined; lastModified?: number | undefined };
 
-export type ObjectBytes = { bytes: Uint8Array; size: number; etag: string };
+export type ObjectBytes = { bytes: Uint8Array; size: number; etag: string; lastModified?: number | undefined };
 
 /** Per-call limits: a request never waits past the invocation's deadline. */
 export type CallLimits = { timeoutMs?: number };
@@ -157,6 +158,12 @@ const header = (headers: unknown, name: string): string | undefined => {
 const timeoutOf = (limits: CallLimits | undefined) =>
   limits?.timeoutMs === undefined ? {} : { timeout: limits.timeoutMs };
 
+/** `Last-Modified` (an HTTP date, to the second) as epoch ms, or `undefined`. */
+export const lastModifiedOf = (headers: unknown): number | undefined => {
+  const value = Date.parse(header(headers, 'last-modified') ?? '');
+  return Number.isFinite(value) ? value : undefined;
+};
+
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
 /** Total size from `Content-Range: bytes 0-99/1234`, else the body's length. */
@@ -245,6 +252,7 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
             size: Number(header(res.headers, 'content-length')),
             etag: unquote(header(res.headers, 'etag')),
             crc64: header(res.headers, 'x-oss-hash-crc64ecma'),
+            lastModified: lastModifiedOf(res.headers),
           };
         } catch (error) {
           if (isNotFound(error)) return undefined;
@@ -262,7 +270,12 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
           const buffer = content as Buffer;
           // A view, not a copy: the bytes are only parsed.
           const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-          return { bytes, size: totalSize(res.headers, bytes.byteLength), etag: unquote(header(res.headers, 'etag')) };
+          return {
+            bytes,
+            size: totalSize(res.headers, bytes.byteLength),
+            etag: unquote(header(res.headers, 'etag')),
+            lastModified: lastModifiedOf(res.headers),
+          };
         } catch (error) {
           if (isNotFound(error)) return undefined;
           throw error;

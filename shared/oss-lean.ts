@@ -172,6 +172,12 @@ const xmlField = (xml: string, tag: string) =>
     return { '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&apos;': "'" }[entity] as string;
   });
 
+/** `Last-Modified` as epoch ms (the same reading as shared/object-store.ts's). */
+const lastModifiedOf = (headers: http.IncomingHttpHeaders): number | undefined => {
+  const value = Date.parse(header(headers, 'last-modified') ?? '');
+  return Number.isFinite(value) ? value : undefined;
+};
+
 const header = (headers: http.IncomingHttpHeaders, name: string): string | undefined => {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -375,6 +381,7 @@ export const createLeanOssStore = ({ client, bucket, toError }: LeanOssStoreOpti
             size: Number(header(headers, 'content-length')),
             etag: unquote(header(headers, 'etag')),
             crc64: header(headers, 'x-oss-hash-crc64ecma'),
+            lastModified: lastModifiedOf(headers),
           };
         }),
       ),
@@ -388,7 +395,12 @@ export const createLeanOssStore = ({ client, bucket, toError }: LeanOssStoreOpti
           const buffer = body ?? Buffer.alloc(0);
           const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
           const total = header(headers, 'content-range')?.match(/\/(\d+)$/)?.[1];
-          return { bytes, size: total ? Number(total) : bytes.byteLength, etag: unquote(header(headers, 'etag')) };
+          return {
+            bytes,
+            size: total ? Number(total) : bytes.byteLength,
+            etag: unquote(header(headers, 'etag')),
+            lastModified: lastModifiedOf(headers),
+          };
         }),
       ),
     digest: (key, limits) =>

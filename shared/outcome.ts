@@ -36,8 +36,6 @@ export type OutcomeWriterDeps = {
   statusKey: string;
   /** Wraps each call in the one retry policy, bounded by `deadline`. */
   retry: <T>(what: string, operation: () => Promise<T>, deadline?: Deadline) => Promise<T>;
-  /** When OSS says the object was written: tells a re-upload of identical bytes from a duplicate delivery. */
-  eventTime: string | undefined;
 };
 
 /** Which upload an answer is for. */
@@ -64,7 +62,7 @@ const sameUpload = (a: Identity, b: Identity) =>
  *
  * @example
  * ```ts
- * const outcomes = createOutcomeWriter({ statuses, notifier, config, budget, log, statusKey, retry, eventTime });
+ * const outcomes = createOutcomeWriter({ statuses, notifier, config, budget, log, statusKey, retry });
  * outcomes.keepRecord({ name: 'face', current: record, generation: 3, abandoned: [] });
  * await outcomes.answer({ ...described, state: 'REGISTERED', algoLibId: '36', change: 'created' });
  * ```
@@ -113,12 +111,12 @@ export const createOutcomeWriter = (deps: OutcomeWriterDeps) => {
 
   /**
    * Identical bytes uploaded again have the same ETags as the upload already answered; only the time tells them
-   * apart: an event written after the answer is a new upload that deserves its own answer (`unchanged`).
+   * apart: objects OSS says were written after the answer are a new upload that deserves its own answer
+   * (`unchanged`). Last-Modified is to the second, so an upload in the same second as the answer reads as the
+   * duplicate it most likely is. (An event's own `eventTime` is not used: a re-delivery may carry a later one.)
    */
-  const uploadedAfter = (answer: StatusDocument): boolean => {
-    const uploaded = deps.eventTime ? Date.parse(deps.eventTime) : Number.NaN;
-    return Number.isFinite(uploaded) && uploaded > Date.parse(answer.updatedAt);
-  };
+  const uploadedAfter = (answer: StatusDocument, uploadedAt: number | undefined): boolean =>
+    uploadedAt !== undefined && uploadedAt > Date.parse(answer.updatedAt);
 
   const answer = async (status: StatusDocument, previous?: StatusDocument['notifications']) => {
     if (!isTerminal(status.state)) throw new Error(`Expected a terminal state, got ${status.state}`);
@@ -163,11 +161,14 @@ export const createOutcomeWriter = (deps: OutcomeWriterDeps) => {
      * could not and returns it. `'reuploaded'` when the answer is for identical bytes uploaded before this event (this
      * upload is new and must be decided), `undefined` when there is no final answer (the work is to be done).
      */
-    async replayIfAnswered(identity: Identity): Promise<RegisterOutcome | 'reuploaded' | undefined> {
+    async replayIfAnswered(
+      identity: Identity,
+      uploadedAt?: number,
+    ): Promise<RegisterOutcome | 'reuploaded' | undefined> {
       const existing = await read();
       if (!existing || !isTerminal(existing.state) || existing.state === 'FAILED' || !sameUpload(existing, identity))
         return undefined;
-      if (uploadedAfter(existing)) return 'reuploaded';
+      if (uploadedAfter(existing, uploadedAt)) return 'reuploaded';
       log.info('status.replayed', { outcome: 'answered before', state: existing.state, algoLibId: existing.algoLibId });
       const notifications = await notify(existing, existing.notifications);
       if (!notifications || sameRecords(notifications, existing.notifications)) {

@@ -140,7 +140,7 @@ export const registerObject = async (
     statuses: boundedBy(deps.statuses, remainingMs, config.ossTimeoutMs),
     log: deps.log.child({ key: event.key }),
   };
-  return new Registration(bounded, pair, invocation, event.eventTime).execute();
+  return new Registration(bounded, pair, invocation).execute();
 };
 
 export type PayloadResult = {
@@ -198,7 +198,18 @@ type Identity = Pick<StatusDocument, 'package' | 'manifest'>;
 type Described = Omit<StatusDocument, 'state'>;
 
 /** A verified upload and what the status document says of it. */
-type Release = { manifest: Manifest; manifestSha256: string; candidate: Candidate; described: Described };
+type Release = {
+  manifest: Manifest;
+  manifestSha256: string;
+  candidate: Candidate;
+  described: Described;
+  /** When OSS says the later half was written. */
+  uploadedAt: number | undefined;
+};
+
+/** The later of two Last-Modified times, when both are known. */
+const latest = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : Math.max(a, b);
 
 /** One event's registration; a class only to keep the shared context out of every signature. */
 class Registration {
@@ -208,7 +219,6 @@ class Registration {
     private readonly deps: RegisterDeps & { log: Logger; rawStatuses?: ObjectStore },
     private readonly pair: Pair,
     private readonly invocation: Invocation,
-    eventTime: string | undefined,
   ) {
     this.outcomes = createOutcomeWriter({
       statuses: deps.statuses,
@@ -218,7 +228,6 @@ class Registration {
       log: deps.log,
       statusKey: pair.statusKey,
       retry: (what, operation, deadline) => this.retry(what, operation, deadline),
-      eventTime,
     });
   }
 
@@ -284,8 +293,11 @@ class Registration {
       // No name to hold (or none worth holding for a bad package): the package key is the lock.
       const lock = `.key-${createHash('sha256').update(this.pair.statusKey).digest('hex').slice(0, 32)}`;
       return this.underClaim(lock, upload, undefined, async (context) => {
+        const uploadedAt = latest(packageInfo.lastModified, manifestObject.lastModified);
         const replayed =
-          context.answered || context.interrupted ? await this.outcomes.replayIfAnswered(identity) : undefined;
+          context.answered || context.interrupted
+            ? await this.outcomes.replayIfAnswered(identity, uploadedAt)
+            : undefined;
         return typeof replayed === 'object' ? replayed : this.outcomes.answer(status);
       });
     }
@@ -294,6 +306,7 @@ class Registration {
     const release: Release = {
       manifest,
       manifestSha256,
+      uploadedAt: latest(packageInfo.lastModified, manifestObject.lastModified),
       candidate: {
         name: manifest.name,
         version: manifest.version,
@@ -425,7 +438,7 @@ class Registration {
     // (unless the answer on record is for identical bytes uploaded before this event: then this upload is new).
     let attempted = false;
     if (triedBefore) {
-      const replayed = await this.outcomes.replayIfAnswered(described);
+      const replayed = await this.outcomes.replayIfAnswered(described, release.uploadedAt);
       if (typeof replayed === 'object') return replayed;
       attempted = replayed !== 'reuploaded';
     }

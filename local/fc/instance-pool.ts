@@ -94,6 +94,13 @@ type Instance = {
   /** The triplet new invocations get, and how many running invocations got each triplet still valid. */
   credentials: InstanceCredentials;
   credentialUsers: Map<InstanceCredentials, number>;
+  /**
+   * The triplet the newest invocation was given: the one the function's code signs with now (it keeps the latest
+   * context's credentials), so it stays valid until a newer one is handed out, even with no invocation of its own
+   * running. Real STS credentials outlive their rotation (they expire on their own, later); expiring a replaced triplet
+   * only once nobody can still be signing with it is as strict as the emulator can be without being wrong.
+   */
+  lastHanded?: InstanceCredentials;
   rotationTimer?: NodeJS.Timeout;
   idleTimer?: NodeJS.Timeout;
   frozen: boolean;
@@ -144,14 +151,19 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
     ms: Math.round(performance.now() - pending.enqueuedAt),
   });
 
-  /** An invocation that got `credentials` ended: a replaced triplet nobody runs with any more expires. */
+  /** Expires `credentials` if nothing can sign with them any more: replaced, not the newest handed out, unused. */
+  const expireIfUnused = (instance: Instance, credentials: InstanceCredentials | undefined) => {
+    if (!credentials || credentials === instance.credentials || credentials === instance.lastHanded) return;
+    if ((instance.credentialUsers.get(credentials) ?? 0) > 0) return;
+    if (!instance.credentialUsers.has(credentials)) return;
+    instance.credentialUsers.delete(credentials);
+    options.revokeCredentials?.(credentials);
+  };
+
+  /** An invocation that got `credentials` ended: a replaced triplet nobody can sign with any more expires. */
   const releaseCredentials = (instance: Instance, credentials: InstanceCredentials) => {
-    const users = (instance.credentialUsers.get(credentials) ?? 1) - 1;
-    instance.credentialUsers.set(credentials, users);
-    if (users === 0 && credentials !== instance.credentials) {
-      instance.credentialUsers.delete(credentials);
-      options.revokeCredentials?.(credentials);
-    }
+    instance.credentialUsers.set(credentials, Math.max(0, (instance.credentialUsers.get(credentials) ?? 1) - 1));
+    expireIfUnused(instance, credentials);
   };
 
   const rotateCredentials = (instance: Instance) => {
@@ -160,10 +172,7 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
     instance.credentials = options.issueCredentials();
     instance.credentialUsers.set(instance.credentials, 0);
     events.credentialsRotated?.(instance.id);
-    if ((instance.credentialUsers.get(replaced) ?? 0) === 0) {
-      instance.credentialUsers.delete(replaced);
-      options.revokeCredentials?.(replaced);
-    }
+    expireIfUnused(instance, replaced);
   };
 
   const scheduleFreeze = (instance: Instance) => {
@@ -208,6 +217,9 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
     pending.startedAt = performance.now();
     pending.credentials = instance.credentials;
     instance.credentialUsers.set(pending.credentials, (instance.credentialUsers.get(pending.credentials) ?? 0) + 1);
+    const previous = instance.lastHanded;
+    instance.lastHanded = pending.credentials;
+    expireIfUnused(instance, previous);
     send(instance, {
       type: 'invoke',
       id: pending.id,

@@ -4,7 +4,7 @@ import { crc64 } from '../../shared/crc64.ts';
 import { RemoteError } from '../../shared/errors.ts';
 import type { CallLimits, ObjectStore, VersioningStatus } from '../../shared/object-store.ts';
 
-type Stored = { bytes: Buffer; etag: string; crc64: string | undefined };
+type Stored = { bytes: Buffer; etag: string; crc64: string | undefined; lastModified: number };
 type Operation = 'head' | 'getBytes' | 'digest' | 'versioning' | 'putIfAbsent' | 'put';
 
 export type MemoryStore = ObjectStore & {
@@ -31,7 +31,8 @@ export type MemoryStore = ObjectStore & {
 
 const etagOf = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex').toUpperCase();
 
-export const createMemoryStore = (): MemoryStore => {
+/** `now`: the clock uploads are stamped with (Last-Modified, to the second as OSS keeps it). */
+export const createMemoryStore = (now: () => number = Date.now): MemoryStore => {
   const objects = new Map<string, Stored>();
   const calls: Record<Operation, number> = { head: 0, getBytes: 0, digest: 0, versioning: 0, putIfAbsent: 0, put: 0 };
   const failures: Array<{ operation: Operation; left: number; retryable: boolean; code: string }> = [];
@@ -50,7 +51,12 @@ export const createMemoryStore = (): MemoryStore => {
     await store.beforeOperation?.(operation, key);
   };
   const write = (key: string, bytes: Buffer, withCrc = true) =>
-    objects.set(key, { bytes, etag: etagOf(bytes), crc64: withCrc ? crc64(bytes) : undefined });
+    objects.set(key, {
+      bytes,
+      etag: etagOf(bytes),
+      crc64: withCrc ? crc64(bytes) : undefined,
+      lastModified: Math.floor(now() / 1000) * 1000,
+    });
 
   const store: MemoryStore = {
     objects,
@@ -73,7 +79,14 @@ export const createMemoryStore = (): MemoryStore => {
     async head(key, limits) {
       await enter('head', key, limits);
       const object = objects.get(key);
-      return object && { size: object.bytes.length, etag: object.etag, crc64: object.crc64 };
+      return (
+        object && {
+          size: object.bytes.length,
+          etag: object.etag,
+          crc64: object.crc64,
+          lastModified: object.lastModified,
+        }
+      );
     },
     async getBytes(key, maxBytes, limits) {
       await enter('getBytes', key, limits);
@@ -81,7 +94,7 @@ export const createMemoryStore = (): MemoryStore => {
       if (!object) return undefined;
       const bytes = new Uint8Array(object.bytes.subarray(0, maxBytes + 1));
       store.bytesRead += bytes.byteLength;
-      return { bytes, size: object.bytes.length, etag: object.etag };
+      return { bytes, size: object.bytes.length, etag: object.etag, lastModified: object.lastModified };
     },
     async digest(key, limits) {
       await enter('digest', key, limits);

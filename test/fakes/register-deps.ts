@@ -36,7 +36,7 @@ export const createVirtualClock = (start = Date.parse('2026-11-29T12:00:00.000Z'
 
 export const createTestDeps = (env: Record<string, string> = {}) => {
   const clock = createVirtualClock();
-  const store = createMemoryStore();
+  const store = createMemoryStore(clock.now);
   const registry = createMemoryRegistry();
   const notifier = createRecordingNotifier();
   const lines: string[] = [];
