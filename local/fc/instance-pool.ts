@@ -151,13 +151,25 @@ export const createFunctionPool = (options: FunctionPoolOptions): FunctionPool =
     ms: Math.round(performance.now() - pending.enqueuedAt),
   });
 
-  /** Expires `credentials` if nothing can sign with them any more: replaced, not the newest handed out, unused. */
+  const stillUsable = (instance: Instance, credentials: InstanceCredentials) =>
+    credentials === instance.credentials ||
+    credentials === instance.lastHanded ||
+    (instance.credentialUsers.get(credentials) ?? 0) > 0;
+
+  /**
+   * Expires `credentials` once nothing can sign with them any more (replaced, not the newest handed out, unused),
+   * one rotation interval later: the instance learns of a newer triplet only when its next invocation starts, and a
+   * request signed just before may still be on its way. Real STS credentials live on well past their replacement.
+   */
   const expireIfUnused = (instance: Instance, credentials: InstanceCredentials | undefined) => {
-    if (!credentials || credentials === instance.credentials || credentials === instance.lastHanded) return;
-    if ((instance.credentialUsers.get(credentials) ?? 0) > 0) return;
-    if (!instance.credentialUsers.has(credentials)) return;
-    instance.credentialUsers.delete(credentials);
-    options.revokeCredentials?.(credentials);
+    if (!credentials || !instance.credentialUsers.has(credentials) || stillUsable(instance, credentials)) return;
+    const expire = () => {
+      if (!instance.credentialUsers.has(credentials) || stillUsable(instance, credentials)) return;
+      instance.credentialUsers.delete(credentials);
+      options.revokeCredentials?.(credentials);
+    };
+    if (!options.credentialRotationMs) return expire();
+    setTimeout(expire, options.credentialRotationMs).unref();
   };
 
   /** An invocation that got `credentials` ended: a replaced triplet nobody can sign with any more expires. */
