@@ -119,9 +119,15 @@ export const withNameClaim = async <T>(
       (await call('claim.write', () => store.putIfAbsent(key, JSON.stringify(body())))) ||
       // Our own claim: a write that answered with an error on the wire but landed, or FC re-running our request id
       // after the instance died.
-      (await isOwn(deps, key, request, () => {
+      (await isOwn(deps, key, request, generation, () => {
         interrupted = true;
       }));
+    if (held === 'superseded') {
+      // Our own claim from a run that died, already walked past by a later holder: it is not ours to resume.
+      generation += 1;
+      pollMs = FIRST_POLL_MS;
+      continue;
+    }
     if (held === true) {
       let result: T;
       try {
@@ -160,16 +166,23 @@ export const withNameClaim = async <T>(
   throw new Error(`Expected fewer than ${MAX_GENERATIONS} claim generations for \`${request.name}\``);
 };
 
-/** Reads the claim at `key`: `true` when it is ours, else the claim (or `undefined` when unreadable). */
+/**
+ * Reads the claim at `key`: `true` when it is ours to carry on with, `'superseded'` when it is ours but a later
+ * generation exists (another invocation took over after our run died: carrying on would make two holders), else the
+ * claim (or `undefined` when unreadable).
+ */
 const isOwn = async (
   deps: ClaimDeps,
   key: string,
   request: ClaimRequest,
+  generation: number,
   onOwn: () => void,
-): Promise<true | NameClaim | undefined> => {
+): Promise<true | 'superseded' | NameClaim | undefined> => {
   const claim = parse((await deps.call('claim.read', () => deps.store.getBytes(key, 64 * 1024)))?.bytes);
   if (claim?.owner !== request.owner) return claim;
   onOwn();
+  const next = claimKeyOf(request.name, generation + 1, request.statusPrefix);
+  if ((await deps.call('claim.read', () => deps.store.getBytes(next, 64 * 1024))) !== undefined) return 'superseded';
   return true;
 };
 

@@ -309,6 +309,35 @@ describe('releases', () => {
       expect(recordOf(t)?.unfinished).toBeUndefined();
     });
 
+    it('never resumes its own dead claim once a later holder took over (FC retrying the same request id)', async () => {
+      const t = createTestDeps();
+      const v1 = upload(t, '1.0.0');
+      t.store.beforeOperation = (operation, key) => {
+        if (operation === 'put' && key === v1.statusKey) throw new Error('instance killed');
+      };
+      await expect(deliver(t, v1.manifestKey, 'req-a')).rejects.toThrow('instance killed');
+      delete t.store.beforeOperation;
+      t.clock.advance(61_000);
+      const v2 = upload(t, '2.0.0');
+      // While 2.0.0's holder updates the library, FC retries the dead run of 1.0.0 with its own request id.
+      let retry: Promise<unknown> | undefined;
+      let callsDuringUpdate = 0;
+      t.registry.beforeCreate = async () => {
+        if (retry) return;
+        const before = t.registry.calls.create + t.registry.calls.find;
+        retry = deliver(t, v1.manifestKey, 'req-a');
+        for (let i = 0; i < 50; i += 1) await new Promise((resolve) => setImmediate(resolve));
+        callsDuringUpdate = t.registry.calls.create + t.registry.calls.find - before;
+      };
+
+      const updated = await deliver(t, v2.manifestKey, 'req-b');
+      const retried = await retry;
+
+      expect(callsDuringUpdate).toBe(0);
+      expect(updated).toMatchObject({ status: { state: 'REGISTERED', change: 'updated' } });
+      expect(retried).toMatchObject({ status: { state: 'CONFLICT', errors: [{ code: 'VERSION_DOWNGRADE' }] } });
+    });
+
     it('resolves ModifyAlgoLib committed but its answer lost (retried in the same run)', async () => {
       const t = createTestDeps();
       await deliver(t, upload(t, '1.0.0').manifestKey);
