@@ -115,20 +115,20 @@ export const withNameClaim = async <T>(
   let pollMs = FIRST_POLL_MS;
   for (let generation = request.fromGeneration ?? 0; generation < MAX_GENERATIONS; ) {
     const key = claimKeyOf(request.name, generation, request.statusPrefix);
-    const held =
-      (await call('claim.write', () => store.putIfAbsent(key, JSON.stringify(body())))) ||
-      // Our own claim: a write that answered with an error on the wire but landed, or FC re-running our request id
-      // after the instance died.
-      (await isOwn(deps, key, request, generation, () => {
-        interrupted = true;
-      }));
-    if (held === 'superseded') {
-      // Our own claim from a run that died, already walked past by a later holder: it is not ours to resume.
+    const written = await call('claim.write', () => store.putIfAbsent(key, JSON.stringify(body())));
+    const claim = written ? undefined : parse((await call('claim.read', () => store.getBytes(key, 64 * 1024)))?.bytes);
+    if (claim?.owner === request.owner) {
+      // Our own claim: FC re-running our request id after the instance died, or a write that answered with an error
+      // on the wire but landed. Never carried on in place: another invocation may already be walking past it as
+      // expired, and two holders would act at once. It is released (so nobody waits for it to expire) and the next
+      // generation taken, which is as atomic as any claim.
+      interrupted = true;
+      await release(deps, key);
       generation += 1;
       pollMs = FIRST_POLL_MS;
       continue;
     }
-    if (held === true) {
+    if (written) {
       let result: T;
       try {
         result = await work({ generation, interrupted, answered, abandoned });
@@ -141,7 +141,6 @@ export const withNameClaim = async <T>(
       await release(deps, key);
       return result;
     }
-    const claim = held;
     const released =
       claim === undefined || (await call('claim.read', () => store.getBytes(releaseKeyOf(key), 1024))) !== undefined;
     const expired = claim !== undefined && !(Date.parse(claim.expiresAt) > now());
@@ -164,26 +163,6 @@ export const withNameClaim = async <T>(
     pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
   }
   throw new Error(`Expected fewer than ${MAX_GENERATIONS} claim generations for \`${request.name}\``);
-};
-
-/**
- * Reads the claim at `key`: `true` when it is ours to carry on with, `'superseded'` when it is ours but a later
- * generation exists (another invocation took over after our run died: carrying on would make two holders), else the
- * claim (or `undefined` when unreadable).
- */
-const isOwn = async (
-  deps: ClaimDeps,
-  key: string,
-  request: ClaimRequest,
-  generation: number,
-  onOwn: () => void,
-): Promise<true | 'superseded' | NameClaim | undefined> => {
-  const claim = parse((await deps.call('claim.read', () => deps.store.getBytes(key, 64 * 1024)))?.bytes);
-  if (claim?.owner !== request.owner) return claim;
-  onOwn();
-  const next = claimKeyOf(request.name, generation + 1, request.statusPrefix);
-  if ((await deps.call('claim.read', () => deps.store.getBytes(next, 64 * 1024))) !== undefined) return 'superseded';
-  return true;
 };
 
 /** Releases a claim; a release that cannot be written only makes the next holder wait for the claim's expiry. */
