@@ -165,7 +165,7 @@ const invariantsOf = (total: number, drained: Verdict, final: Verdict, hits: Lea
   invariant('queue drained', drainedInTime, drainedInTime ? 'yes' : 'no'),
   none('stray objects under status/', final.strays),
   none('version streams not at the highest version answered', final.versions.notHighest),
-  none('version streams whose REGISTERED answers do not rise', final.versions.notRising),
+  none('version streams where the library moved down or was created twice', final.versions.notRising),
   none('library records that disagree with CityVisual', final.versions.recordMismatch),
 ];
 

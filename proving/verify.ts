@@ -141,7 +141,7 @@ export type Verdict = {
     downgrades: number;
     /** Streams whose library is not at the highest version that arrived. */
     notHighest: string[];
-    /** Streams whose REGISTERED answers, in the order they were written, do not rise in version. */
+    /** Streams where an update did not move the library up, or more than one release created it. */
     notRising: string[];
     /** Streams whose library record does not say the library's current version and id. */
     recordMismatch: string[];
@@ -337,17 +337,17 @@ const judgeVersionStreams = (
       if (status?.state === 'CONFLICT') verdict.versions.downgrades += 1;
       if (status?.change === 'updated') verdict.versions.updated += 1;
     }
-    const registered = answered
-      .filter((entry) => entry.status?.state === 'REGISTERED')
-      .sort((a, b) => (a.status?.updatedAt ?? '').localeCompare(b.status?.updatedAt ?? ''));
-    for (let i = 1; i < registered.length; i += 1) {
-      const before = registered[i - 1]?.pair.packageKey ?? '';
-      const after = registered[i]?.pair.packageKey ?? '';
-      if (semverCompare(versionOf(after), versionOf(before)) <= 0) {
-        verdict.versions.notRising.push(`${name}: ${versionOf(before)} then ${versionOf(after)}`);
-        break;
-      }
+    // CityVisual's library only ever moves up: every update names the version it replaced, which is lower, and one
+    // release at most created the library. (The order answers are *written* in is not the order CityVisual changed:
+    // an interrupted create's answer may be finished after the next update.)
+    const registered = answered.filter((entry) => entry.status?.state === 'REGISTERED');
+    for (const { status } of registered) {
+      const from = status?.previous?.version;
+      if (status?.change === 'updated' && (from === undefined || semverCompare(from, status.version ?? '0.0.0') >= 0))
+        verdict.versions.notRising.push(`${name}: ${status.version} updated from ${from ?? 'nothing'}`);
     }
+    const created = registered.filter((entry) => entry.status?.change === 'created').length;
+    if (created > 1) verdict.versions.notRising.push(`${name}: ${created} releases say they created the library`);
     const highest = answered
       .map((entry) => versionOf(entry.pair.packageKey))
       .sort(semverCompare)
