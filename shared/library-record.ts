@@ -4,7 +4,6 @@
  * `algolib list`, `algolib status name@version` and the console read; CityVisual stays the truth for what the
  * library is (the record is never consulted to decide whether a library exists, only who created it).
  */
-import type { ObjectStore } from './object-store.ts';
 import type { RegistrationState, StatusDocument } from './status.ts';
 
 /** One upload of this name that reached a terminal answer, newest last. */
@@ -77,22 +76,6 @@ export const librariesPrefixOf = (statusPrefix: string): string => `${statusPref
  */
 export const libraryRecordKeyOf = (name: string, statusPrefix: string): string =>
   `${librariesPrefixOf(statusPrefix)}${name}.json`;
-
-/** Reads a record; `undefined` when there is none or it is not one (a record is never trusted blindly). */
-export const readLibraryRecord = async (
-  store: ObjectStore,
-  name: string,
-  statusPrefix: string,
-): Promise<LibraryRecord | undefined> => {
-  const object = await store.getBytes(libraryRecordKeyOf(name, statusPrefix), 1024 * 1024);
-  if (!object) return undefined;
-  try {
-    const record = JSON.parse(Buffer.from(object.bytes).toString('utf8')) as LibraryRecord;
-    return record && record.schemaVersion === 1 && record.name === name ? record : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * The record after an upload's answer: `status` (terminal) is appended to the history; a REGISTERED answer moves the

@@ -211,3 +211,19 @@ export const createOutcomeWriter = (deps: OutcomeWriterDeps) => {
 };
 
 export type OutcomeWriter = ReturnType<typeof createOutcomeWriter>;
+
+/** Reads a record; `undefined` when there is none or it is not one (a record is never trusted blindly). */
+export const readLibraryRecord = async (
+  store: ObjectStore,
+  name: string,
+  statusPrefix: string,
+): Promise<LibraryRecord | undefined> => {
+  const object = await store.getBytes(libraryRecordKeyOf(name, statusPrefix), 1024 * 1024);
+  if (!object) return undefined;
+  try {
+    const record = JSON.parse(Buffer.from(object.bytes).toString('utf8')) as LibraryRecord;
+    return record && record.schemaVersion === 1 && record.name === name ? record : undefined;
+  } catch {
+    return undefined;
+  }
+};
