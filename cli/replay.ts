@@ -4,8 +4,8 @@
  * For a pair that FAILED (a CityVisual outage, a fixed configuration) or whose event was lost.
  */
 import { randomBytes } from 'node:crypto';
+import { objectCreatedRecord } from '../platform/oss/event-record.ts';
 import { statusKeyOf } from '../shared/keys.ts';
-import { objectCreatedRecord } from '../shared/oss-event.ts';
 import type { StatusDocument } from '../shared/status.ts';
 import {
   COMMON_OPTIONS,

@@ -64,14 +64,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
-import { createAlgoLibActions, DEFAULT_CAPABILITIES, type OssAccessCheck } from './algo-lib-actions';
-import { type AlgoLib, openAlgoLibTable } from './algo-libs';
-import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from './rpc-auth';
-import { invalidParameter, RpcError, required } from './rpc-error';
+import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults.ts';
+import { createAlgoLibActions, DEFAULT_CAPABILITIES, type OssAccessCheck } from './algo-lib-actions.ts';
+import { type AlgoLib, openAlgoLibTable } from './algo-libs.ts';
+import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from './rpc-auth.ts';
+import { invalidParameter, RpcError, required } from './rpc-error.ts';
 
-export type { AlgoLib } from './algo-libs';
-export { signRpc } from './rpc-signature';
+export type { AlgoLib } from './algo-libs.ts';
+export { signRpc } from './rpc-signature.ts';
 
 export type CityVisualFaultKind =
   | 'throttle'

@@ -82,21 +82,21 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTemplate } from '../../deploy/template';
-import { createRandom } from '../faults';
-import { ACS3_ALGORITHM, verifyAcs3Request } from './acs3-signature';
-import { type AsyncJob, createAsyncQueue, type DeadLetter } from './async-queue';
-import { createCodeStore } from './code-store';
-import { createDeployment, type DeployedFunction, type Deployment, deployTemplate, functionKey } from './deployment';
-import { startFcHttpServer } from './fc-http';
-import { createFcRoutes, type InvocationTarget } from './fc-routes';
-import { verifyFcRequest } from './fc-signature';
-import { createFunctionPool, type FunctionPool, type InvocationOutcome } from './instance-pool';
-import { destinationAction, isAllowed, type RamPolicy } from './role-policy';
-import { matchesOssTrigger, type OssEventRecord } from './trigger-match';
+import { loadTemplate } from '../../platform/fc/template.ts';
+import { matchesOssTrigger } from '../../platform/fc/trigger-match.ts';
+import type { RoutableOssEventRecord } from '../../platform/oss/event-record.ts';
+import { createRandom } from '../faults.ts';
+import { ACS3_ALGORITHM, verifyAcs3Request } from './acs3-signature.ts';
+import { type AsyncJob, createAsyncQueue, type DeadLetter } from './async-queue.ts';
+import { createCodeStore } from './code-store.ts';
+import { createDeployment, type DeployedFunction, type Deployment, deployTemplate, functionKey } from './deployment.ts';
+import { startFcHttpServer } from './fc-http.ts';
+import { createFcRoutes, type InvocationTarget } from './fc-routes.ts';
+import { verifyFcRequest } from './fc-signature.ts';
+import { createFunctionPool, type FunctionPool, type InvocationOutcome } from './instance-pool.ts';
+import { destinationAction, isAllowed, type RamPolicy } from './role-policy.ts';
 
-export type { DeadLetter } from './async-queue';
-export type { OssEventRecord } from './trigger-match';
+export type { DeadLetter } from './async-queue.ts';
 
 export type FcEmulatorOptions = {
   host?: string;
@@ -166,7 +166,7 @@ export type FcEmulator = {
    * Routes one OSS event record (an element of events[]) to every trigger whose bucket, event name and Prefix/Suffix
    * match, as an async invocation with payload {"events":[record]}. Returns how many triggers matched.
    */
-  dispatchOssEvent(record: OssEventRecord): number;
+  dispatchOssEvent(record: RoutableOssEventRecord): number;
   /** Returns the request id. */
   invokeAsync(payload: Buffer, options?: { functionName?: string }): string;
   invokeSync(
@@ -545,7 +545,7 @@ const createIdleTracker = () => {
   };
 };
 
-const assertOssRecord = (record: OssEventRecord) => {
+const assertOssRecord = (record: RoutableOssEventRecord) => {
   const ok =
     typeof record?.eventName === 'string' &&
     typeof record.oss?.bucket?.name === 'string' &&

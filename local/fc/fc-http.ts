@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PipelineError } from '../../shared/errors';
-import type { FcAuthFailure } from './fc-signature';
+import { PipelineError } from '../../shared/errors.ts';
+import type { FcAuthFailure } from './fc-signature.ts';
 
 export type FcRequest = {
   method: string;

@@ -1,8 +1,8 @@
 /** ListObjects (v1: marker / NextMarker) and ListObjectsV2 (`list-type=2`: continuation-token / start-after). */
-import { ossErrors } from './errors';
-import { type Operation, type OperationContext, quoted } from './operation';
-import { compareKeys, type StoredObject } from './store';
-import { element, text, xmlDocument } from './xml';
+import { ossErrors } from './errors.ts';
+import { type Operation, type OperationContext, quoted } from './operation.ts';
+import { compareKeys, type StoredObject } from './store.ts';
+import { element, text, xmlDocument } from './xml.ts';
 
 type Page = { objects: StoredObject[]; prefixes: string[]; truncated: boolean; last: string | undefined };
 

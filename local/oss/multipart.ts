@@ -6,9 +6,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
-import { crc64, updateCrc64 } from '../../shared/crc64';
-import { ossErrors } from './errors';
-import { listedParts, listedUploads } from './multipart-listing';
+import { crc64, updateCrc64 } from '../../shared/crc64.ts';
+import { ossErrors } from './errors.ts';
+import { listedParts, listedUploads } from './multipart-listing.ts';
 import {
   checkContentMd5,
   commitObject,
@@ -25,9 +25,9 @@ import {
   storedHeadersOf,
   userMetaOf,
   versionHeader,
-} from './operation';
-import type { ObjectStore, StoredObject } from './store';
-import { element, text, unescapeXml, xmlDocument } from './xml';
+} from './operation.ts';
+import type { ObjectStore, StoredObject } from './store.ts';
+import { element, text, unescapeXml, xmlDocument } from './xml.ts';
 
 export type Part = {
   blob: string;

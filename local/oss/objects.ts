@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { crc64 } from '../../shared/crc64';
-import { ossErrors } from './errors';
+import { crc64 } from '../../shared/crc64.ts';
+import { ossErrors } from './errors.ts';
 import {
   checkContentMd5,
   commitObject,
@@ -20,9 +20,9 @@ import {
   storedHeadersOf,
   userMetaOf,
   versionHeader,
-} from './operation';
-import type { StoredObject } from './store';
-import { element, text, xmlDocument } from './xml';
+} from './operation.ts';
+import type { StoredObject } from './store.ts';
+import { element, text, xmlDocument } from './xml.ts';
 
 const putObject: Operation = async (context) => {
   const { request, body, store, bucket } = context;

@@ -4,11 +4,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Access } from './credentials';
-import { ossErrors } from './errors';
-import type { ObjectCreatedEventName } from './events';
-import type { OssRequest } from './request';
-import type { ObjectStore, StoredObject } from './store';
+import type { Access } from './credentials.ts';
+import { ossErrors } from './errors.ts';
+import type { ObjectCreatedEventName } from './events.ts';
+import type { OssRequest } from './request.ts';
+import type { ObjectStore, StoredObject } from './store.ts';
 
 export type OperationContext = {
   request: OssRequest;

@@ -54,7 +54,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
+import type { OssEventRecord } from '../../platform/oss/event-record.ts';
+import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults.ts';
 import {
   type Access,
   createCredentialRegistry,
@@ -62,20 +63,19 @@ import {
   mayCallBucketAction,
   mayReadBucket,
   type OssCredential,
-} from './credentials';
-import { OssError, ossErrors, renderError } from './errors';
-import { type OssObjectCreatedEvent, objectCreatedEvent } from './events';
-import { listingOperations } from './listing';
-import { createMultipartOperations } from './multipart';
-import { objectOperations } from './objects';
-import type { Operation, OperationContext, OssResponse } from './operation';
-import { OPERATIONS, type OperationName, type OssRequest, parseRequest } from './request';
-import { authenticate } from './signature';
-import { openObjectStore } from './store';
-import { versioningOperations } from './versioning';
+} from './credentials.ts';
+import { OssError, ossErrors, renderError } from './errors.ts';
+import { objectCreatedEvent } from './events.ts';
+import { listingOperations } from './listing.ts';
+import { createMultipartOperations } from './multipart.ts';
+import { objectOperations } from './objects.ts';
+import type { Operation, OperationContext, OssResponse } from './operation.ts';
+import { OPERATIONS, type OperationName, type OssRequest, parseRequest } from './request.ts';
+import { authenticate } from './signature.ts';
+import { openObjectStore } from './store.ts';
+import { versioningOperations } from './versioning.ts';
 
-export type { OssCredential } from './credentials';
-export type { OssObjectCreatedEvent } from './events';
+export type { OssCredential } from './credentials.ts';
 
 export type OssFaultKind = 'unavailable' | 'reset' | 'slow' | 'internal';
 
@@ -94,7 +94,7 @@ export type OssEmulatorOptions = {
   buckets: string[];
   credentials: OssCredential[];
   /** Called after each successful PutObject, CopyObject and CompleteMultipartUpload. */
-  onObjectCreated?: (event: OssObjectCreatedEvent) => void;
+  onObjectCreated?: (event: OssEventRecord) => void;
   /**
    * One JSON-able entry per request: {service:'oss', op, bucket, key, status, ms, requestId}, plus `code` for errors,
    * `fault` when one was injected (status 0: reset), `error` for unexpected failures, `notifyError`. `op` is
