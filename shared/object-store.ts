@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import OSS from 'ali-oss';
 import { updateCrc64 } from './crc64.ts';
+import type { Credentials } from './credentials.ts';
 import { RemoteError } from './errors.ts';
 
 export type ObjectInfo = { size: number; etag: string; crc64: string | undefined };
@@ -60,8 +61,6 @@ export const boundedBy = (store: ObjectStore, remainingMs: () => number, capMs: 
     put: (key, body) => store.put(key, body, now()),
   };
 };
-
-export type Credentials = { accessKeyId: string; accessKeySecret: string; securityToken?: string | undefined };
 
 export type OssStoreOptions = {
   endpoint: string;

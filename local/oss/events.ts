@@ -1,7 +1,7 @@
 /** The OSS event record the emulator notifies for an object it stored (the record itself: platform/oss/event-record.ts). */
 import { createHash } from 'node:crypto';
 import { type OssEventRecord, objectCreatedRecord } from '../../platform/oss/event-record.ts';
-import type { StoredObject } from './store.ts';
+import type { StoredObject } from './disk-store.ts';
 
 export type ObjectCreatedEventName =
   | 'ObjectCreated:PutObject'

@@ -6,7 +6,7 @@
 import { ossErrors } from './errors.ts';
 import type { Part, Upload } from './multipart.ts';
 import { type OperationContext, type OssResponse, quoted } from './operation.ts';
-import { compareKeys } from './store.ts';
+import { compareKeys } from './disk-store.ts';
 import { element, text, xmlDocument } from './xml.ts';
 
 const MAX_LISTED = 1000;

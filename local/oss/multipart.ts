@@ -26,7 +26,7 @@ import {
   userMetaOf,
   versionHeader,
 } from './operation.ts';
-import type { ObjectStore, StoredObject } from './store.ts';
+import type { DiskStore, StoredObject } from './disk-store.ts';
 import { element, text, unescapeXml, xmlDocument } from './xml.ts';
 
 export type Part = {
@@ -52,7 +52,7 @@ export type Upload = {
 const MIN_PART_SIZE = 100 * 1024;
 const MAX_PART_NUMBER = 10_000;
 
-export const createMultipartOperations = (store: ObjectStore) => {
+export const createMultipartOperations = (store: DiskStore) => {
   const uploads = new Map<string, Upload>();
 
   const uploadOf = ({ request, bucket }: OperationContext) => {
@@ -323,7 +323,7 @@ const chosenParts = (upload: Upload, requested: RequestedPart[]) =>
     return part;
   });
 
-async function* joinParts(store: ObjectStore, bucket: string, parts: Part[], onChunk: (chunk: Buffer) => void) {
+async function* joinParts(store: DiskStore, bucket: string, parts: Part[], onChunk: (chunk: Buffer) => void) {
   for (const part of parts) {
     for await (const chunk of store.readBlob(bucket, part.blob)) {
       onChunk(chunk as Buffer);

@@ -21,7 +21,7 @@ import {
   userMetaOf,
   versionHeader,
 } from './operation.ts';
-import type { StoredObject } from './store.ts';
+import type { StoredObject } from './disk-store.ts';
 import { element, text, xmlDocument } from './xml.ts';
 
 const putObject: Operation = async (context) => {

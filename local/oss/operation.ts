@@ -8,13 +8,13 @@ import type { Access } from './credentials.ts';
 import { ossErrors } from './errors.ts';
 import type { ObjectCreatedEventName } from './events.ts';
 import type { OssRequest } from './request.ts';
-import type { ObjectStore, StoredObject } from './store.ts';
+import type { DiskStore, StoredObject } from './disk-store.ts';
 
 export type OperationContext = {
   request: OssRequest;
   bucket: string;
   body: Buffer;
-  store: ObjectStore;
+  store: DiskStore;
   /** As configured, e.g. `oss-cn-shanghai`. */
   region: string;
   /** The bucket owner's account, shown as the Owner of listed objects. */

@@ -72,7 +72,7 @@ import { objectOperations } from './objects.ts';
 import type { Operation, OperationContext, OssResponse } from './operation.ts';
 import { OPERATIONS, type OperationName, type OssRequest, parseRequest } from './request.ts';
 import { authenticate } from './signature.ts';
-import { openObjectStore } from './store.ts';
+import { openDiskStore } from './disk-store.ts';
 import { versioningOperations } from './versioning.ts';
 
 export type { OssCredential } from './credentials.ts';
@@ -169,7 +169,7 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'oss-emulator-')));
-  const store = await openObjectStore(dataDir, buckets);
+  const store = await openDiskStore(dataDir, buckets);
   const credentials = createCredentialRegistry(options.credentials);
   const faults = createFaultInjector<OssFaultKind>(options.faults);
   const operations: Record<EmulatedOperation, Operation> = {
