@@ -3,7 +3,7 @@
  * The shape is a contract (docs/contracts.md "Status document v1"); fields are added, never renamed.
  */
 
-/** Every state a status document can be in; the state lists of the config (`WEBHOOK_STATES`, robots) are checked against it. */
+/** Every state a status document can be in; the config's state lists (`WEBHOOK_STATES`, robots) are checked by it. */
 export const REGISTRATION_STATES = ['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'] as const;
 
 export type RegistrationState = (typeof REGISTRATION_STATES)[number];
