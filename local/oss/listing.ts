@@ -1,7 +1,8 @@
 /** ListObjects (v1: marker / NextMarker) and ListObjectsV2 (`list-type=2`: continuation-token / start-after). */
+
+import { compareKeys, type StoredObject } from './disk-store.ts';
 import { ossErrors } from './errors.ts';
 import { type Operation, type OperationContext, quoted } from './operation.ts';
-import { compareKeys, type StoredObject } from './disk-store.ts';
 import { element, text, xmlDocument } from './xml.ts';
 
 type Page = { objects: StoredObject[]; prefixes: string[]; truncated: boolean; last: string | undefined };

@@ -3,10 +3,11 @@
  * ListParts (`GET /<key>?uploadId=…`, https://www.alibabacloud.com/help/en/oss/developer-reference/listparts) and
  * ListMultipartUploads (`GET /?uploads`, https://www.alibabacloud.com/help/en/oss/developer-reference/listmultipartuploads).
  */
+
+import { compareKeys } from './disk-store.ts';
 import { ossErrors } from './errors.ts';
 import type { Part, Upload } from './multipart.ts';
 import { type OperationContext, type OssResponse, quoted } from './operation.ts';
-import { compareKeys } from './disk-store.ts';
 import { element, text, xmlDocument } from './xml.ts';
 
 const MAX_LISTED = 1000;

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
 import { crc64, updateCrc64 } from '../../shared/crc64.ts';
+import type { DiskStore, StoredObject } from './disk-store.ts';
 import { ossErrors } from './errors.ts';
 import { listedParts, listedUploads } from './multipart-listing.ts';
 import {
@@ -26,7 +27,6 @@ import {
   userMetaOf,
   versionHeader,
 } from './operation.ts';
-import type { DiskStore, StoredObject } from './disk-store.ts';
 import { element, text, unescapeXml, xmlDocument } from './xml.ts';
 
 export type Part = {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { crc64 } from '../../shared/crc64.ts';
+import type { StoredObject } from './disk-store.ts';
 import { ossErrors } from './errors.ts';
 import {
   checkContentMd5,
@@ -21,7 +22,6 @@ import {
   userMetaOf,
   versionHeader,
 } from './operation.ts';
-import type { StoredObject } from './disk-store.ts';
 import { element, text, xmlDocument } from './xml.ts';
 
 const putObject: Operation = async (context) => {

@@ -5,10 +5,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Access } from './credentials.ts';
+import type { DiskStore, StoredObject } from './disk-store.ts';
 import { ossErrors } from './errors.ts';
 import type { ObjectCreatedEventName } from './events.ts';
 import type { OssRequest } from './request.ts';
-import type { DiskStore, StoredObject } from './disk-store.ts';
 
 export type OperationContext = {
   request: OssRequest;
