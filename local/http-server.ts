@@ -23,7 +23,7 @@ export const loopbackHost = (host: string): string => {
 export const httpOrigin = (host: string, port: number): string =>
   `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-/** Listens on `host:port` (0: any free port) and resolves with the bound port; a failed listen (port in use) rejects. */
+/** Listens on `host:port` (0: any free port) and resolves with the bound port; a failed listen (in use) rejects. */
 export const listen = (server: Server, port: number, host: string): Promise<number> =>
   new Promise<number>((resolve, reject) => {
     server.once('error', reject);

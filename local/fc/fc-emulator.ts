@@ -30,7 +30,7 @@
  *   exponential backoff and full jitter from `asyncRetryBaseMs`; an event older than `MaxAsyncEventAgeInSeconds`
  *   when its retry comes up is dropped; given-up events are dead letters addressed to `Destination.OnFailure`, recorded
  *   only if the service's role may send there (`rolePolicy`, `role-policy.ts`), else logged as `dead-letter-lost`.
- * - OSS triggers matched as FC does (`trigger-match.ts`): bucket, `Events` with `oss:` prefix and `*` wildcards
+ * - OSS triggers matched as FC does (`platform/fc/trigger-match.ts`): bucket, `Events` with `oss:` prefix and `*` wildcards
  *   against the payload's unprefixed `eventName`, key Prefix and Suffix. Overlapping triggers on one bucket (shared
  *   event type, overlapping prefix and suffix) are refused at deploy, as OSS refuses them.
  * - The FC HTTP API for `@alicloud/fc2`: `POST /2016-08-15/services/{service}[.LATEST]/functions/{fn}/invocations`.

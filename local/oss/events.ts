@@ -1,4 +1,4 @@
-/** The OSS event record the emulator notifies for an object it stored (the record itself: platform/oss/event-record.ts). */
+/** The OSS event record the emulator notifies for an object it stored (the record: platform/oss/event-record.ts). */
 import { createHash } from 'node:crypto';
 import { type OssEventRecord, objectCreatedRecord } from '../../platform/oss/event-record.ts';
 import type { StoredObject } from './disk-store.ts';

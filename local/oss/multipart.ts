@@ -25,7 +25,7 @@ import {
   refuseOverwrite,
   storedHeadersOf,
   userMetaOf,
-  versionHeader,
+  writtenObjectHeaders,
 } from './operation.ts';
 import { element, text, unescapeXml, xmlDocument } from './xml.ts';
 
@@ -202,12 +202,7 @@ export const createMultipartOperations = (store: DiskStore) => {
       await discardParts(upload);
       return {
         status: 200,
-        headers: {
-          'Content-Type': 'application/xml',
-          ETag: quoted(object.etag),
-          ...crcHeader(object.crc64),
-          ...versionHeader(object),
-        },
+        headers: { 'Content-Type': 'application/xml', ...writtenObjectHeaders(object) },
         body: xmlDocument(
           element('CompleteMultipartUploadResult', [
             text(

@@ -21,6 +21,7 @@ import {
   storedHeadersOf,
   userMetaOf,
   versionHeader,
+  writtenObjectHeaders,
 } from './operation.ts';
 import { element, text, xmlDocument } from './xml.ts';
 
@@ -46,12 +47,7 @@ const putObject: Operation = async (context) => {
   const { previous } = await commitObject(context, object, ifAbsent);
   return {
     status: 200,
-    headers: {
-      ETag: quoted(object.etag),
-      ...crcHeader(object.crc64),
-      'Content-MD5': md5.toString('base64'),
-      ...versionHeader(object),
-    },
+    headers: { ...writtenObjectHeaders(object), 'Content-MD5': md5.toString('base64') },
     created: { eventName: 'ObjectCreated:PutObject', object, previous },
   };
 };
@@ -153,12 +149,7 @@ const copyObject: Operation = async (context) => {
   const { previous } = await commitObject(context, object, ifAbsent);
   return {
     status: 200,
-    headers: {
-      'Content-Type': 'application/xml',
-      ETag: quoted(object.etag),
-      ...crcHeader(object.crc64),
-      ...versionHeader(object),
-    },
+    headers: { 'Content-Type': 'application/xml', ...writtenObjectHeaders(object) },
     body: xmlDocument(
       element('CopyObjectResult', [
         text('ETag', quoted(object.etag)),

@@ -82,6 +82,15 @@ export const versionHeader = (object: Pick<StoredObject, 'versionId'>): Record<s
 export const crcHeader = (crc64: string | undefined): Record<string, string> =>
   crc64 === undefined ? {} : { 'x-oss-hash-crc64ecma': crc64 };
 
+/** What OSS answers a write (PutObject, CopyObject, CompleteMultipartUpload) with: the new object's ETag, CRC, version. */
+export const writtenObjectHeaders = (
+  object: Pick<StoredObject, 'etag' | 'crc64' | 'versionId'>,
+): Record<string, string> => ({
+  ETag: quoted(object.etag),
+  ...crcHeader(object.crc64),
+  ...versionHeader(object),
+});
+
 export const checkContentMd5 = (headers: IncomingHttpHeaders, body: Buffer) => {
   const contentMd5 = headerOf(headers, 'content-md5');
   if (contentMd5 === undefined) return;
