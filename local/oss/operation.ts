@@ -82,7 +82,7 @@ export const versionHeader = (object: Pick<StoredObject, 'versionId'>): Record<s
 export const crcHeader = (crc64: string | undefined): Record<string, string> =>
   crc64 === undefined ? {} : { 'x-oss-hash-crc64ecma': crc64 };
 
-/** What OSS answers a write (PutObject, CopyObject, CompleteMultipartUpload) with: the new object's ETag, CRC, version. */
+/** What OSS answers a write (PutObject, CopyObject, CompleteMultipartUpload) with: the object's ETag, CRC, version. */
 export const writtenObjectHeaders = (
   object: Pick<StoredObject, 'etag' | 'crc64' | 'versionId'>,
 ): Record<string, string> => ({
