@@ -158,6 +158,20 @@ const timeoutOf = (limits: CallLimits | undefined) =>
 
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
+/**
+ * What a HEAD's headers say of an object (ali-oss's `res.headers`): size, ETag without quotes, CRC-64 when OSS has one.
+ *
+ * @example
+ * ```ts
+ * objectInfoOf({ 'content-length': '12', etag: '"AB"' }); // { size: 12, etag: 'AB', crc64: undefined }
+ * ```
+ */
+export const objectInfoOf = (headers: unknown): ObjectInfo => ({
+  size: Number(header(headers, 'content-length')),
+  etag: unquote(header(headers, 'etag')),
+  crc64: header(headers, 'x-oss-hash-crc64ecma'),
+});
+
 /** Total size from `Content-Range: bytes 0-99/1234`, else the body's length. */
 const totalSize = (headers: unknown, bodyLength: number): number => {
   const range = header(headers, 'content-range');
@@ -240,11 +254,7 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
       call('HeadObject', key, async () => {
         try {
           const { res } = await client.head(key, timeoutOf(limits));
-          return {
-            size: Number(header(res.headers, 'content-length')),
-            etag: unquote(header(res.headers, 'etag')),
-            crc64: header(res.headers, 'x-oss-hash-crc64ecma'),
-          };
+          return objectInfoOf(res.headers);
         } catch (error) {
           if (isNotFound(error)) return undefined;
           throw error;
