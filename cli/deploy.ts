@@ -39,6 +39,7 @@ import {
   parseAccountId,
   parseFcRegion,
   readState,
+  refuseCloudFlags,
   rememberStateSecrets,
 } from './target.ts';
 
@@ -166,12 +167,7 @@ const checkFlags = (values: Values) => {
   if (values.check && (values.plan || values.yes))
     throw new UsageError('Expected `--check` alone: it only checks the template (no --plan, no --yes)', 'deploy');
   const local = values.local || values['state-file'] !== undefined;
-  const cloudFlag = CLOUD_ONLY_FLAGS.find((flag) => values[flag] !== undefined);
-  if (local && cloudFlag)
-    throw new UsageError(
-      `Expected \`--${cloudFlag}\` only for the cloud target; --local takes everything from the state file`,
-      'deploy',
-    );
+  if (local) refuseCloudFlags('deploy', values, CLOUD_ONLY_FLAGS);
 };
 
 // ---------------------------------------------------------------------------------------------------------------

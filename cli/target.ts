@@ -117,6 +117,18 @@ export const parseFcRegion = (command: string, flag: string, raw: string): strin
   return raw;
 };
 
+/** `--local` takes everything from the state file: a flag of the cloud target beside it is a usage error. */
+export const refuseCloudFlags = (command: string, values: object, cloudFlags: readonly string[]): void => {
+  const given = values as Record<string, unknown>;
+  const cloudFlag = cloudFlags.find((flag) => given[flag] !== undefined);
+  if (cloudFlag) {
+    throw new UsageError(
+      `Expected \`--${cloudFlag}\` only for the cloud target; --local takes everything from the state file`,
+      command,
+    );
+  }
+};
+
 /** FC's public endpoint for an account in a region. */
 export const fcEndpointOf = (accountId: string, region: string): string =>
   `https://${accountId}.${region}.fc.aliyuncs.com`;
@@ -224,12 +236,7 @@ export const planTarget = async (
   const bucket = parseBucket(command, values.bucket);
   // --state-file names a local cloud, so it implies --local.
   if (values.local || values['state-file'] !== undefined) {
-    const cloudFlag = CLOUD_ONLY_FLAGS.find((flag) => values[flag] !== undefined);
-    if (cloudFlag)
-      throw new UsageError(
-        `Expected \`--${cloudFlag}\` only for the cloud target; --local takes everything from the state file`,
-        command,
-      );
+    refuseCloudFlags(command, values, CLOUD_ONLY_FLAGS);
     const explicit = values['state-file'];
     const stateFile = explicit ?? (await locateState(env));
     const state = await readState(stateFile);
