@@ -1,5 +1,5 @@
 /** OSS trigger payloads for the bench's own deliveries (kept apart from fixtures.ts: no SDK is loaded with it). */
-import { objectCreatedRecord } from '../shared/oss-event.ts';
+import { objectCreatedRecord } from '../platform/oss/event-record.ts';
 
 /** What the bench knows of an uploaded object: enough to build the OSS event of its upload. */
 export type Uploaded = { key: string; size: number; etag: string };

@@ -2,9 +2,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import OSS from 'ali-oss';
 import type { LocalCloudState } from '../local/cloud.ts';
+import { SAMPLE_OBJECTS } from '../samples/manifest-objects.ts';
 import { crc64 } from '../shared/crc64.ts';
 import { statusKeyOf } from '../shared/keys.ts';
-import { SAMPLE_OBJECTS } from '../test/fixtures/manifest-objects.ts';
 import type { Uploaded } from './events.ts';
 
 export type { Uploaded } from './events.ts';

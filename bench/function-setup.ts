@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { loadTemplate } from '../deploy/template.ts';
 import { LOCAL_BUCKET, LOCAL_INSTANCE_ID, LOCAL_REGION, type LocalCloud } from '../local/cloud.ts';
+import { loadTemplate } from '../platform/fc/template.ts';
 
 export type FunctionSetup = {
   env: Record<string, string>;

@@ -4,7 +4,7 @@
  */
 
 import { type LocalCloud, startLocalCloud } from '../local/cloud.ts';
-import type { OssEventRecord } from '../local/fc/fc-emulator.ts';
+import type { RoutableOssEventRecord } from '../platform/oss/event-record.ts';
 import type { StatusDocument } from '../shared/status.ts';
 import { ossRecordOf, type Uploaded } from './events.ts';
 import { createPublisher, newPair, type Pair } from './fixtures.ts';
@@ -130,7 +130,7 @@ export const measureRequests = async (): Promise<RequestCount[]> => {
         manifest = await publisher.put(clean.manifestKey, clean.manifestBytes);
       });
       await run('duplicate delivery of the registered manifest event', clean, async () =>
-        cloud.fc.dispatchOssEvent(ossRecordOf(bucket, manifest as Uploaded) as OssEventRecord),
+        cloud.fc.dispatchOssEvent(ossRecordOf(bucket, manifest as Uploaded) as RoutableOssEventRecord),
       );
 
       // A release of a registered library: 1.0.1 of the clean pair's name, from the same folder (ModifyAlgoLib).

@@ -172,7 +172,7 @@ export const buildVariants = async (
     module: join(out, 'ali-oss-object-only/index.js'),
     note: 'not shipped: stubs ali-oss internals',
   });
-  // Experiment: the lean clients (shared/oss-lean.ts, shared/rpc-lean.ts) in place of ali-oss and pop-core, behind
+  // Experiment: the lean clients (bench/lean/oss-lean.ts, bench/lean/rpc-lean.ts) in place of ali-oss and pop-core, behind
   // the same adapters (bench/lean/ stands in for each SDK's API): what loading them would save.
   await buildAll(
     registerBuilds(join(out, 'lean-clients'), {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type OSS from 'ali-oss';
 import { RemoteError } from '../shared/errors.ts';
-import { toOssError } from '../shared/object-store.ts';
+import { type ObjectInfo, objectInfoOf, toOssError } from '../shared/object-store.ts';
 import { deadlineAt, withRetry } from '../shared/retry.ts';
 import { explainRemoteError } from './errors.ts';
 import type { OssSettings, Target } from './target.ts';
@@ -35,7 +35,7 @@ export class UploadCancelled extends Error {
   }
 }
 
-export type HeadResult = { size: number; etag: string; crc64: string | undefined };
+export type HeadResult = ObjectInfo;
 
 export type Bucket = {
   name: string;
@@ -193,11 +193,7 @@ export const openBucket = async (target: Target): Promise<Bucket> => {
       call(async () => {
         try {
           const { res } = await client.head(key);
-          return {
-            size: Number(header(res.headers, 'content-length')),
-            etag: unquote(header(res.headers, 'etag')),
-            crc64: header(res.headers, 'x-oss-hash-crc64ecma'),
-          };
+          return objectInfoOf(res.headers);
         } catch (error) {
           if (isMissingKey(error)) return undefined;
           throw error;

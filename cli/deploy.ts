@@ -14,6 +14,7 @@ import { type Plan, willChange } from '../deploy/plan.ts';
 import { planLines, planSummary } from '../deploy/plan-text.ts';
 import { type DeployRequest, runDeploy } from '../deploy/run-deploy.ts';
 import type { LocalCloudState } from '../local/cloud.ts';
+import type { Credentials } from '../shared/credentials.ts';
 import { createOssStore } from '../shared/object-store.ts';
 import { COMMON_OPTIONS, expectPositionals, type Parsed, parseCommandArgs } from './args.ts';
 import type { Command, Env } from './command.ts';
@@ -27,7 +28,20 @@ import {
 } from './errors.ts';
 import { hint } from './invocation.ts';
 import { createOutput, type Output } from './output.ts';
-import { credentialsFromEnv, locateState, readState, rememberStateSecrets } from './target.ts';
+import {
+  credentialsFromEnv,
+  credentialsSource,
+  DEFAULT_FC_REGION,
+  DEFAULT_OSS_REGION,
+  fcEndpointOf,
+  localFcAccess,
+  locateState,
+  parseAccountId,
+  parseFcRegion,
+  readState,
+  refuseCloudFlags,
+  rememberStateSecrets,
+} from './target.ts';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -46,7 +60,6 @@ const OPTIONS = {
   endpoint: { type: 'string' },
 } as const;
 
-const DEFAULT_REGION = 'cn-shanghai';
 const CLOUD_ONLY_FLAGS = ['region', 'account-id', 'endpoint'] as const;
 
 const usage = `Usage: algolib deploy [--check | --plan] [--yes] [--parameter Name=Value …] [--parameters-file f.json]
@@ -96,14 +109,11 @@ Examples:
 type Values = Parsed<typeof OPTIONS>['values'];
 
 /** Where the plan goes: FC's endpoint and credentials, and how to explain errors reaching it. */
-type FcTarget = {
+type FcTarget = Credentials & {
   kind: 'cloud' | 'local';
   endpoint: string;
   accountId: string;
   region: string;
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken: string | undefined;
   context: RemoteContext;
 };
 
@@ -157,29 +167,20 @@ const checkFlags = (values: Values) => {
   if (values.check && (values.plan || values.yes))
     throw new UsageError('Expected `--check` alone: it only checks the template (no --plan, no --yes)', 'deploy');
   const local = values.local || values['state-file'] !== undefined;
-  const cloudFlag = CLOUD_ONLY_FLAGS.find((flag) => values[flag] !== undefined);
-  if (local && cloudFlag)
-    throw new UsageError(
-      `Expected \`--${cloudFlag}\` only for the cloud target; --local takes everything from the state file`,
-      'deploy',
-    );
+  if (local) refuseCloudFlags('deploy', values, CLOUD_ONLY_FLAGS);
 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Target
 
 const cloudTarget = (values: Values, env: Env): FcTarget => {
-  const region = values.region ?? DEFAULT_REGION;
-  if (!/^[a-z]+-[a-z0-9-]+$/.test(region))
-    throw new UsageError(`Expected \`--region\` to be an FC region id such as cn-shanghai, got ${region}`, 'deploy');
-  const accountId = values['account-id'] ?? env.ALIBABA_CLOUD_ACCOUNT_ID?.trim();
-  if (!accountId || !/^\d+$/.test(accountId)) {
-    throw new UsageError(
-      `Expected \`--account-id\` (or ALIBABA_CLOUD_ACCOUNT_ID) to be your Alibaba Cloud account id (digits), got ${accountId || 'nothing'}`,
-      'deploy',
-    );
-  }
-  const endpoint = values.endpoint ?? `https://${accountId}.${region}.fc.aliyuncs.com`;
+  const region = parseFcRegion('deploy', 'region', values.region ?? DEFAULT_FC_REGION);
+  const accountId = parseAccountId(
+    'deploy',
+    '`--account-id` (or ALIBABA_CLOUD_ACCOUNT_ID)',
+    values['account-id'] ?? env.ALIBABA_CLOUD_ACCOUNT_ID?.trim(),
+  );
+  const endpoint = values.endpoint ?? fcEndpointOf(accountId, region);
   if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint))
     throw new UsageError(`Expected \`--endpoint\` to be an http(s) URL without a path, got ${endpoint}`, 'deploy');
   const credentials = credentialsFromEnv(env);
@@ -193,7 +194,7 @@ const cloudTarget = (values: Values, env: Env): FcTarget => {
     context: {
       service: 'Function Compute',
       endpoint,
-      credentialsFrom: `ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET${credentials.securityToken ? '/ALIBABA_CLOUD_SECURITY_TOKEN' : ''}`,
+      credentialsFrom: credentialsSource(credentials),
       endpointFix: 'check --endpoint, --region and --account-id',
       bucketFix: 'check the BucketName parameter',
     },
@@ -216,12 +217,7 @@ const readLocalCloud = async (
 
 const localTarget = (state: LocalCloudState, stateFile: string): FcTarget => ({
   kind: 'local',
-  endpoint: state.fc.endpoint,
-  accountId: state.fc.accountId,
-  region: state.fc.region,
-  accessKeyId: state.fc.accessKeyId,
-  accessKeySecret: state.fc.accessKeySecret,
-  securityToken: undefined,
+  ...localFcAccess(state),
   context: {
     service: 'Function Compute',
     endpoint: state.fc.endpoint,
@@ -308,7 +304,7 @@ const checkStep = async (
 type BucketAccess = {
   endpoint: string;
   region: string;
-  credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string | undefined };
+  credentials: Credentials;
 };
 
 const bucketAccessOf = (
@@ -321,7 +317,7 @@ const bucketAccessOf = (
     return { endpoint, region, credentials: { accessKeyId, accessKeySecret } };
   }
   if (!env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim() || !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET?.trim()) return undefined;
-  const region = parameters.OssRegion ?? 'oss-cn-shanghai';
+  const region = parameters.OssRegion ?? DEFAULT_OSS_REGION;
   return { endpoint: `https://${region}.aliyuncs.com`, region, credentials: credentialsFromEnv(env) };
 };
 

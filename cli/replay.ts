@@ -4,8 +4,9 @@
  * For a pair that FAILED (a CityVisual outage, a fixed configuration) or whose event was lost.
  */
 import { randomBytes } from 'node:crypto';
+import { createFc2Client } from '../deploy/fc-api.ts';
+import { objectCreatedRecord } from '../platform/oss/event-record.ts';
 import { statusKeyOf } from '../shared/keys.ts';
-import { objectCreatedRecord } from '../shared/oss-event.ts';
 import type { StatusDocument } from '../shared/status.ts';
 import {
   COMMON_OPTIONS,
@@ -100,21 +101,13 @@ type FcError = { code?: unknown };
 
 /** Invokes the function asynchronously; returns FC's request id. */
 const invokeAsync = async (target: Target, fc: FcSettings, payload: string): Promise<string> => {
-  const { default: FCClient } = await import('@alicloud/fc2');
-  const client = new FCClient(fc.accountId, {
-    accessKeyID: fc.accessKeyId,
-    accessKeySecret: fc.accessKeySecret,
-    ...(fc.securityToken ? { securityToken: fc.securityToken } : {}),
-    region: fc.region,
-    endpoint: fc.endpoint,
-    timeout: 30_000,
-  });
+  const client = await createFc2Client(fc, 30_000);
   try {
     const { headers } = await client.invokeFunction(fc.serviceName, fc.functionName, payload, {
       'x-fc-invocation-type': 'Async',
     });
     const requestId = headers['x-fc-request-id'];
-    return (Array.isArray(requestId) ? requestId[0] : requestId) ?? 'unknown';
+    return String((Array.isArray(requestId) ? requestId[0] : requestId) ?? 'unknown');
   } catch (error) {
     const code = (error as FcError)?.code;
     if (code === 'ServiceNotFound' || code === 'FunctionNotFound') {

@@ -7,16 +7,17 @@
  */
 import { relative } from 'node:path';
 import type { LocalCloudState } from '../local/cloud.ts';
+import type { Credentials } from '../shared/credentials.ts';
 import { parsePrefix } from './args.ts';
 import { CliError, type RemoteContext, rememberSecret, UsageError } from './errors.ts';
 import { hint } from './invocation.ts';
 import { findStateFile } from './local-state.ts';
 import type { Output } from './output.ts';
 
-export const DEFAULT_REGION = 'oss-cn-shanghai';
+/** The default region, as OSS names it (`oss-cn-shanghai`, `--region`) and as FC names it (`cn-shanghai`). */
+export const DEFAULT_OSS_REGION = 'oss-cn-shanghai';
+export const DEFAULT_FC_REGION = 'cn-shanghai';
 export const DEFAULT_STATUS_PREFIX = 'status/';
-
-export type Credentials = { accessKeyId: string; accessKeySecret: string; securityToken: string | undefined };
 
 export type OssSettings = Credentials & { endpoint: string; region: string; bucket: string };
 
@@ -90,6 +91,48 @@ export const credentialsFromEnv = (env: Record<string, string | undefined>): Cre
   };
 };
 
+/** For error lines: the variables the cloud credentials came from. */
+export const credentialsSource = (credentials: Credentials): string =>
+  `${CREDENTIAL_PAIR}${credentials.securityToken ? '/ALIBABA_CLOUD_SECURITY_TOKEN' : ''}`;
+
+/** An account id, which FC endpoints are named after: digits. `flag` says where it came from, for the message. */
+export const parseAccountId = (command: string, flag: string, raw: string | undefined): string => {
+  if (!raw || !/^\d+$/.test(raw)) {
+    throw new UsageError(
+      `Expected ${flag} to be your Alibaba Cloud account id (digits), got ${raw || 'nothing'}`,
+      command,
+    );
+  }
+  return raw;
+};
+
+/** An FC region id (`cn-shanghai`: OSS's region id without `oss-`). */
+export const parseFcRegion = (command: string, flag: string, raw: string): string => {
+  if (!/^[a-z]+-[a-z0-9-]+$/.test(raw)) {
+    throw new UsageError(
+      `Expected \`--${flag}\` to be an FC region id such as ${DEFAULT_FC_REGION}, got ${raw}`,
+      command,
+    );
+  }
+  return raw;
+};
+
+/** `--local` takes everything from the state file: a flag of the cloud target beside it is a usage error. */
+export const refuseCloudFlags = (command: string, values: object, cloudFlags: readonly string[]): void => {
+  const given = values as Record<string, unknown>;
+  const cloudFlag = cloudFlags.find((flag) => given[flag] !== undefined);
+  if (cloudFlag) {
+    throw new UsageError(
+      `Expected \`--${cloudFlag}\` only for the cloud target; --local takes everything from the state file`,
+      command,
+    );
+  }
+};
+
+/** FC's public endpoint for an account in a region. */
+export const fcEndpointOf = (accountId: string, region: string): string =>
+  `https://${accountId}.${region}.fc.aliyuncs.com`;
+
 /** An http(s) endpoint; `localhost` becomes 127.0.0.1 because ali-oss would put the bucket in front of the host name. */
 const parseEndpoint = (command: string, flag: string, raw: string): string => {
   let url: URL;
@@ -109,7 +152,7 @@ const parseEndpoint = (command: string, flag: string, raw: string): string => {
 };
 
 const parseRegion = (command: string, raw: string | undefined): string => {
-  const region = raw ?? DEFAULT_REGION;
+  const region = raw ?? DEFAULT_OSS_REGION;
   if (!/^oss-[a-z]+-[a-z0-9-]+$/.test(region)) {
     throw new UsageError(
       `Expected \`--region\` to be an OSS region id such as oss-cn-shanghai, got ${region}`,
@@ -132,26 +175,13 @@ const parseBucket = (command: string, raw: string | undefined): string | undefin
 };
 
 const cloudFc = (command: string, values: TargetValues, credentials: Credentials, ossRegion: string): FcSettings => {
-  const accountId = values['account-id'];
-  if (!accountId || !/^\d+$/.test(accountId)) {
-    throw new UsageError(
-      `Expected \`--account-id\` to be your Alibaba Cloud account id (digits), got ${accountId ?? 'nothing'}`,
-      command,
-    );
-  }
-  const region = values['fc-region'] ?? ossRegion.replace(/^oss-/, '');
-  if (!/^[a-z]+-[a-z0-9-]+$/.test(region)) {
-    throw new UsageError(`Expected \`--fc-region\` to be a region id such as cn-shanghai, got ${region}`, command);
-  }
+  const accountId = parseAccountId(command, '`--account-id`', values['account-id']);
+  const region = parseFcRegion(command, 'fc-region', values['fc-region'] ?? ossRegion.replace(/^oss-/, ''));
   return {
     ...credentials,
     accountId,
     region,
-    endpoint: parseEndpoint(
-      command,
-      'fc-endpoint',
-      values['fc-endpoint'] ?? `https://${accountId}.${region}.fc.aliyuncs.com`,
-    ),
+    endpoint: parseEndpoint(command, 'fc-endpoint', values['fc-endpoint'] ?? fcEndpointOf(accountId, region)),
     serviceName: values.service ?? 'algolib',
     functionName: values.function ?? 'register',
   };
@@ -206,12 +236,7 @@ export const planTarget = async (
   const bucket = parseBucket(command, values.bucket);
   // --state-file names a local cloud, so it implies --local.
   if (values.local || values['state-file'] !== undefined) {
-    const cloudFlag = CLOUD_ONLY_FLAGS.find((flag) => values[flag] !== undefined);
-    if (cloudFlag)
-      throw new UsageError(
-        `Expected \`--${cloudFlag}\` only for the cloud target; --local takes everything from the state file`,
-        command,
-      );
+    refuseCloudFlags(command, values, CLOUD_ONLY_FLAGS);
     const explicit = values['state-file'];
     const stateFile = explicit ?? (await locateState(env));
     const state = await readState(stateFile);
@@ -248,7 +273,7 @@ export const planTarget = async (
   const flags = [
     '--bucket',
     bucket,
-    ...(region === DEFAULT_REGION ? [] : ['--region', region]),
+    ...(region === DEFAULT_OSS_REGION ? [] : ['--region', region]),
     ...(values.endpoint ? ['--endpoint', endpoint] : []),
   ];
   return {
@@ -285,6 +310,15 @@ export const planFor = (state: LocalCloudState): TargetPlan => ({
   flags: ['--local'],
 });
 
+/** The local cloud's FC API: where it answers and the key to sign with (from the state file). */
+export const localFcAccess = (state: LocalCloudState) => ({
+  endpoint: state.fc.endpoint,
+  accountId: state.fc.accountId,
+  region: state.fc.region,
+  accessKeyId: state.fc.accessKeyId,
+  accessKeySecret: state.fc.accessKeySecret,
+});
+
 const fromState = (state: LocalCloudState, plan: Extract<TargetPlan, { kind: 'local' }>) => ({
   oss: {
     endpoint: state.oss.endpoint,
@@ -295,12 +329,7 @@ const fromState = (state: LocalCloudState, plan: Extract<TargetPlan, { kind: 'lo
     securityToken: undefined,
   },
   fc: {
-    endpoint: state.fc.endpoint,
-    accountId: state.fc.accountId,
-    region: state.fc.region,
-    accessKeyId: state.fc.accessKeyId,
-    accessKeySecret: state.fc.accessKeySecret,
-    securityToken: undefined,
+    ...localFcAccess(state),
     serviceName: plan.serviceName ?? state.fc.serviceName,
     functionName: plan.functionName ?? state.fc.functionName,
   },
@@ -310,7 +339,7 @@ const fromState = (state: LocalCloudState, plan: Extract<TargetPlan, { kind: 'lo
 export const openTarget = async (plan: TargetPlan, _out: Output): Promise<Target> => {
   if (plan.kind === 'cloud') {
     for (const secret of [plan.oss.accessKeySecret, plan.oss.securityToken]) rememberSecret(secret);
-    const credentialsFrom = `${CREDENTIAL_PAIR}${plan.oss.securityToken ? '/ALIBABA_CLOUD_SECURITY_TOKEN' : ''}`;
+    const credentialsFrom = credentialsSource(plan.oss);
     return {
       oss: plan.oss,
       fc: plan.fc,

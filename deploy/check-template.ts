@@ -16,11 +16,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ossTriggersOverlap } from '../local/fc/trigger-match.ts';
-import { type Config, loadConfig, REQUIRED_VARIABLES, SECRET_VARIABLES } from '../shared/config.ts';
-import { claimKeyOf, MANIFEST_SUFFIX, PACKAGE_SUFFIX, pairOf, statusKeyOf } from '../shared/keys.ts';
-import { scrub } from '../shared/log.ts';
-import { serviceConfigOf } from './desired-state.ts';
 import {
   type FunctionModel,
   loadTemplate,
@@ -28,7 +23,12 @@ import {
   TemplateError,
   type TemplateModel,
   type TemplateOptions,
-} from './template.ts';
+} from '../platform/fc/template.ts';
+import { ossTriggersOverlap } from '../platform/fc/trigger-match.ts';
+import { type Config, loadConfig, REQUIRED_VARIABLES, SECRET_VARIABLES } from '../shared/config.ts';
+import { claimKeyOf, MANIFEST_SUFFIX, PACKAGE_SUFFIX, pairOf, statusKeyOf } from '../shared/keys.ts';
+import { scrub } from '../shared/log.ts';
+import { serviceConfigOf } from './desired-state.ts';
 
 export type CheckRule =
   | 'structure'

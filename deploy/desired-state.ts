@@ -3,10 +3,16 @@
  * service and function configurations, code zips with their checksums, OSS trigger specs (source ARN, triggerConfig
  * JSON) and async configs. The plan diffs this against what FC has; apply sends it.
  */
+
+import {
+  type FunctionModel,
+  type OssTriggerModel,
+  TemplateError,
+  type TemplateModel,
+} from '../platform/fc/template.ts';
 import { SECRET_VARIABLES } from '../shared/config.ts';
 import { type CodeZip, zipCode } from './code-zip.ts';
 import type { AsyncConfig, FunctionConfig, ServiceConfig, TriggerSpec } from './fc-api.ts';
-import { type FunctionModel, type OssTriggerModel, TemplateError, type TemplateModel } from './template.ts';
 
 export type DesiredFunction = {
   service: string;

@@ -115,6 +115,7 @@ export type Fc2Client = {
     qualifier: string | undefined,
     options: object,
   ): Promise<Fc2Response>;
+  invokeFunction(service: string, fn: string, event: string, headers?: Record<string, string>): Promise<Fc2Response>;
 };
 
 export type Fc2Settings = {
@@ -134,7 +135,7 @@ export type Fc2Settings = {
  * const api = createFcApi(await createFc2Client({ endpoint, accountId, region, accessKeyId, accessKeySecret }));
  * ```
  */
-export const createFc2Client = async (settings: Fc2Settings): Promise<Fc2Client> => {
+export const createFc2Client = async (settings: Fc2Settings, timeoutMs = 60_000): Promise<Fc2Client> => {
   const { default: FCClient } = await import('@alicloud/fc2');
   const client = new FCClient(settings.accountId, {
     accessKeyID: settings.accessKeyId,
@@ -142,7 +143,7 @@ export const createFc2Client = async (settings: Fc2Settings): Promise<Fc2Client>
     ...(settings.securityToken ? { securityToken: settings.securityToken } : {}),
     region: settings.region,
     endpoint: settings.endpoint,
-    timeout: 60_000,
+    timeout: timeoutMs,
   });
   // fc2 ships no typings; the project's declaration lists only what the CLI invokes, so name the rest here.
   return client as unknown as Fc2Client;

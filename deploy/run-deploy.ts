@@ -3,11 +3,12 @@
  * Compute has, plan, and (unless only planning) apply. `algolib deploy` and `startLocalCloud` both call this with an
  * fc2-backed `FcApi`, so the local FC is configured through exactly the requests the real one gets.
  */
+
+import { loadTemplate, type TemplateModel } from '../platform/fc/template.ts';
 import { type AppliedStep, applyPlan } from './apply.ts';
 import { type DesiredState, desiredStateOf } from './desired-state.ts';
 import type { FcApi } from './fc-api.ts';
 import { type Plan, planDeployment } from './plan.ts';
-import { loadTemplate, type TemplateModel } from './template.ts';
 
 export type DeployRequest = {
   templatePath: string;

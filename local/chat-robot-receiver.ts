@@ -16,8 +16,8 @@
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ChatRobotKind } from '../shared/config.ts';
+import { BodyTooLargeError, httpOrigin, listen, loopbackHost, readBody } from './http-server.ts';
 
 export type ChatRobotReceiverOptions = {
   kind: ChatRobotKind;
@@ -71,21 +71,9 @@ const ONE_HOUR_MS = 3_600_000;
 const MAX_BODY_BYTES = 1 << 20;
 /** Lark documents 20 KB per request body. */
 const LARK_MAX_BODY_BYTES = 20 * 1024;
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 type Answer = { code: number; message: string };
 const OK: Answer = { code: 0, message: 'ok' };
-
-const readBody = async (req: IncomingMessage): Promise<Buffer | undefined> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-};
 
 const sameText = (a: string, b: string) => {
   const [left, right] = [Buffer.from(a), Buffer.from(b)];
@@ -125,8 +113,7 @@ const textOf = (kind: ChatRobotKind, body: Record<string, unknown>): string => {
  */
 export const startChatRobotReceiver = async (options: ChatRobotReceiverOptions): Promise<ChatRobotReceiver> => {
   const { kind, keywords = [], now = Date.now, log } = options;
-  const host = options.host ?? '127.0.0.1';
-  if (!LOOPBACK.test(host)) throw new Error(`Expected the chat robot to bind a loopback address, got ${host}`);
+  const host = loopbackHost(options.host ?? '127.0.0.1');
   const secret =
     options.secret === null || kind === 'wecom'
       ? undefined
@@ -236,7 +223,10 @@ export const startChatRobotReceiver = async (options: ChatRobotReceiverOptions):
       log?.({ service: 'chat-robot', kind, accepted: false, code: invalid.code });
       return answerWith(res, invalid);
     }
-    const raw = await readBody(req);
+    const raw = await readBody(req, { maxBytes: MAX_BODY_BYTES }).catch((error: unknown) => {
+      if (error instanceof BodyTooLargeError) return undefined;
+      throw error;
+    });
     if (raw === undefined) return void res.writeHead(413).end();
     const { answer, verified, text, body } = judge(url, raw);
     if (answer.code === 0) accepted.push(now());
@@ -267,12 +257,8 @@ export const startChatRobotReceiver = async (options: ChatRobotReceiverOptions):
       res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://${host}:${port}`;
+  const port = await listen(server, options.port ?? 0, host);
+  const origin = httpOrigin(host, port);
   const url =
     kind === 'dingtalk'
       ? `${origin}/robot/send?access_token=${token}`

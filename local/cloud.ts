@@ -14,12 +14,13 @@ import { dirname, join, resolve } from 'node:path';
 import { createFc2Client, createFcApi } from '../deploy/fc-api.ts';
 import functionRolePolicy from '../deploy/ram/function-role-policy.json' with { type: 'json' };
 import { runDeploy } from '../deploy/run-deploy.ts';
+import type { OssEventRecord } from '../platform/oss/event-record.ts';
 import type { ChatRobotKind } from '../shared/config.ts';
 import { type ChatRobotReceiver, startChatRobotReceiver } from './chat-robot-receiver.ts';
 import { type CityVisualEmulator, startCityVisualEmulator } from './cityvisual/cityvisual-emulator.ts';
 import { type FcEmulator, type FcEmulatorOptions, startFcEmulator } from './fc/fc-emulator.ts';
 import type { RamPolicy } from './fc/role-policy.ts';
-import { type OssEmulator, type OssObjectCreatedEvent, startOssEmulator } from './oss/oss-emulator.ts';
+import { type OssEmulator, startOssEmulator } from './oss/oss-emulator.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /** What any client needs to reach the local cloud (docs/contracts.md "The local cloud's state file"). */
@@ -233,7 +234,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         // CityVisual's key reads packages and nothing else, like the RAM policy we document for the cloud.
         { ...cityVisualReader, allow: { buckets: [LOCAL_BUCKET], read: [PACKAGE_PREFIX], write: [] } },
       ],
-      onObjectCreated: (event: OssObjectCreatedEvent) => fc?.dispatchOssEvent(event),
+      onObjectCreated: (event: OssEventRecord) => fc?.dispatchOssEvent(event),
       ...(log ? { log } : {}),
     });
     started.push(oss);

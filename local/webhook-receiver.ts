@@ -13,9 +13,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
+import { BodyTooLargeError, closeServer, httpOrigin, listen, loopbackHost, readBody } from './http-server.ts';
 
 export type WebhookReceiverOptions = {
   host?: string;
@@ -58,20 +58,6 @@ export type WebhookReceiver = {
 
 const DEFAULT_PATH = '/webhooks/algolib';
 const MAX_BODY_BYTES = 1 << 20;
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
-class TooLargeError extends Error {}
-
-const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new TooLargeError('body over 1 MiB');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-};
 
 /** Node gives repeated headers as arrays; webhook headers are single-valued, so the first one counts. */
 const headerOf = (req: IncomingMessage, name: string): string => {
@@ -100,8 +86,7 @@ const typeOf = (body: unknown): string =>
  * ```
  */
 export const startWebhookReceiver = async (options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> => {
-  const host = options.host ?? '127.0.0.1';
-  if (!LOOPBACK.test(host)) throw new Error(`Expected \`host\` to be a loopback address, got ${host}`);
+  const host = loopbackHost(options.host ?? '127.0.0.1');
   const path = options.path ?? DEFAULT_PATH;
   const secret = options.secret ?? `whsec_${randomBytes(32).toString('base64')}`;
   const webhook = new Webhook(secret);
@@ -132,7 +117,7 @@ export const startWebhookReceiver = async (options: WebhookReceiverOptions = {})
   };
 
   const receive = async (req: IncomingMessage, res: ServerResponse) => {
-    const raw = (await readBody(req)).toString('utf8');
+    const raw = (await readBody(req, { maxBytes: MAX_BODY_BYTES })).toString('utf8');
     const verified = verifies(raw, req);
     const step = verified ? script.shift() : undefined;
     const status = verified ? (step?.status ?? 204) : 401;
@@ -159,19 +144,14 @@ export const startWebhookReceiver = async (options: WebhookReceiverOptions = {})
     const pathname = new URL(req.url ?? '/', 'http://receiver').pathname;
     if (pathname !== path) return answer(res, 404);
     if (req.method !== 'POST') return answer(res, 405);
-    receive(req, res).catch((error: unknown) => answer(res, error instanceof TooLargeError ? 413 : 400));
+    receive(req, res).catch((error: unknown) => answer(res, error instanceof BodyTooLargeError ? 413 : 400));
   };
 
   const server = createServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const port = await listen(server, options.port ?? 0, host);
 
   return {
-    url: `http://${urlHost}:${port}${path}`,
+    url: `${httpOrigin(host, port)}${path}`,
     secret,
     deliveries: () => received.map((delivery) => ({ ...delivery })),
     respondWith: (next) => {
@@ -179,9 +159,7 @@ export const startWebhookReceiver = async (options: WebhookReceiverOptions = {})
     },
     close: async () => {
       shutdown.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await closeServer(server);
     },
   };
 };

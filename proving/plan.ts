@@ -4,11 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createRandom } from '../local/faults.ts';
+import { SAMPLE_OBJECTS } from '../samples/manifest-objects.ts';
 import { crc64 } from '../shared/crc64.ts';
 import { statusKeyOf } from '../shared/keys.ts';
 import { MANIFEST_MAX_BYTES } from '../shared/manifest.ts';
 import type { RegistrationState } from '../shared/status.ts';
-import { SAMPLE_OBJECTS } from '../test/fixtures/manifest-objects.ts';
 
 /** What a pair is made of; the name says what the pipeline must answer. */
 export type PairKind =

@@ -4,8 +4,7 @@
  */
 import OSS from 'ali-oss';
 import type { LocalCloudState } from '../local/cloud.ts';
-import type { OssEventRecord } from '../local/fc/fc-emulator.ts';
-import { objectCreatedRecord } from '../shared/oss-event.ts';
+import { type OssEventRecord, objectCreatedRecord } from '../platform/oss/event-record.ts';
 import { MULTIPART_PART_SIZE } from './plan.ts';
 
 export type Uploaded = { record: OssEventRecord; etag: string };

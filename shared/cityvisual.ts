@@ -3,9 +3,9 @@
  * classification of every way a call can fail (retry, permanent, or "resolve the duplicate").
  */
 import RPCClient from '@alicloud/pop-core';
+import type { Credentials } from './credentials.ts';
 import { RemoteError } from './errors.ts';
 import { algoLibParameters, type Manifest } from './manifest.ts';
-import type { Credentials } from './object-store.ts';
 
 export const API_VERSION = '2018-10-30';
 

@@ -5,6 +5,7 @@
 
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.ts';
+import { REGISTRATION_STATES, TERMINAL_STATES } from './status.ts';
 import './zod.ts';
 
 const text = z.string().check(z.trim(), z.minLength(1, 'must not be empty'));
@@ -60,14 +61,12 @@ export const CHAT_ROBOT_HOSTS: Record<ChatRobotKind, readonly string[]> = {
   lark: ['open.feishu.cn', 'open.larksuite.com'],
 };
 
-const STATES = ['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'] as const;
-
 /** One chat robot; `secret` is DingTalk's 加签 `SEC…` or Lark's 签名校验 secret (WeCom signs nothing). */
 const ChatRobotSchema = z.strictObject({
   kind: z.enum(['dingtalk', 'wecom', 'lark']),
   url: z.url({ protocol: /^https?$/ }),
   secret: z.optional(text),
-  states: z.optional(z.array(z.enum(STATES)).check(z.minLength(1))),
+  states: z.optional(z.array(z.enum(REGISTRATION_STATES)).check(z.minLength(1))),
 });
 
 /** The first thing wrong with a robot's entry, naming its host but never its path or query (they carry the token). */
@@ -131,8 +130,8 @@ const splitList = z.transform((raw: string) =>
 );
 
 const webhookStates = z.pipe(
-  z.pipe(z._default(z.string(), 'REGISTERED,REJECTED,CONFLICT,FAILED'), splitList),
-  z.array(z.enum(STATES)),
+  z.pipe(z._default(z.string(), TERMINAL_STATES.join(',')), splitList),
+  z.array(z.enum(REGISTRATION_STATES)),
 );
 
 export const ConfigSchema = z.object({

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import OSS from 'ali-oss';
 import { updateCrc64 } from './crc64.ts';
+import type { Credentials } from './credentials.ts';
 import { RemoteError } from './errors.ts';
 
 /** `lastModified`: when OSS says the object was written (epoch ms, to the second); tells a re-upload of identical bytes. */
@@ -61,8 +62,6 @@ export const boundedBy = (store: ObjectStore, remainingMs: () => number, capMs: 
     put: (key, body) => store.put(key, body, now()),
   };
 };
-
-export type Credentials = { accessKeyId: string; accessKeySecret: string; securityToken?: string | undefined };
 
 export type OssStoreOptions = {
   endpoint: string;
@@ -166,6 +165,21 @@ export const lastModifiedOf = (headers: unknown): number | undefined => {
 
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
+/**
+ * What a HEAD's headers say of an object (ali-oss's `res.headers`): size, ETag without quotes, CRC-64 when OSS has one.
+ *
+ * @example
+ * ```ts
+ * objectInfoOf({ 'content-length': '12', etag: '"AB"' }); // { size: 12, etag: 'AB', crc64: undefined }
+ * ```
+ */
+export const objectInfoOf = (headers: unknown): ObjectInfo => ({
+  size: Number(header(headers, 'content-length')),
+  etag: unquote(header(headers, 'etag')),
+  crc64: header(headers, 'x-oss-hash-crc64ecma'),
+  lastModified: lastModifiedOf(headers),
+});
+
 /** Total size from `Content-Range: bytes 0-99/1234`, else the body's length. */
 const totalSize = (headers: unknown, bodyLength: number): number => {
   const range = header(headers, 'content-range');
@@ -248,12 +262,7 @@ export const createOssStore = (options: OssStoreOptions): ObjectStore => {
       call('HeadObject', key, async () => {
         try {
           const { res } = await client.head(key, timeoutOf(limits));
-          return {
-            size: Number(header(res.headers, 'content-length')),
-            etag: unquote(header(res.headers, 'etag')),
-            crc64: header(res.headers, 'x-oss-hash-crc64ecma'),
-            lastModified: lastModifiedOf(res.headers),
-          };
+          return objectInfoOf(res.headers);
         } catch (error) {
           if (isNotFound(error)) return undefined;
           throw error;

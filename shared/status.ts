@@ -3,9 +3,12 @@
  * The shape is a contract (docs/contracts.md "Status document v1"); fields are added, never renamed.
  */
 
-export type RegistrationState = 'PENDING' | 'REGISTERED' | 'REJECTED' | 'CONFLICT' | 'FAILED';
+/** Every state a status document can be in; the config's state lists (`WEBHOOK_STATES`, robots) are checked by it. */
+export const REGISTRATION_STATES = ['PENDING', 'REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'] as const;
 
-export const TERMINAL_STATES: readonly RegistrationState[] = ['REGISTERED', 'REJECTED', 'CONFLICT', 'FAILED'];
+export type RegistrationState = (typeof REGISTRATION_STATES)[number];
+
+export const TERMINAL_STATES: readonly RegistrationState[] = REGISTRATION_STATES.filter((state) => state !== 'PENDING');
 
 export type StatusErrorCode =
   | 'MANIFEST_INVALID'

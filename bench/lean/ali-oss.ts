@@ -1,10 +1,10 @@
 /**
  * Stands in for `ali-oss` in the bench's "lean clients" variant of the function: the calls shared/object-store.ts
- * makes (head, get with a Range, getStream, put), over shared/oss-lean.ts, so that the adapter, its error
+ * makes (head, get with a Range, getStream, put), over bench/lean/oss-lean.ts, so that the adapter, its error
  * classification and the rest of the function stay as shipped and only what is loaded differs.
  */
 import platform from 'platform';
-import { createLeanOssClient, type LeanResponse } from '../../shared/oss-lean.ts';
+import { createLeanOssClient, type LeanResponse } from './oss-lean.ts';
 
 type Options = {
   endpoint: string;

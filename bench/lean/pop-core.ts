@@ -1,9 +1,9 @@
 /**
  * Stands in for `@alicloud/pop-core` in the bench's "lean clients" variant of the function: `request(action, params,
- * { method: 'POST', timeout })` with verbose answers, over shared/rpc-lean.ts, so that the adapter in
+ * { method: 'POST', timeout })` with verbose answers, over bench/lean/rpc-lean.ts, so that the adapter in
  * shared/cityvisual.ts and its error classification stay as shipped.
  */
-import { createLeanRpcClient } from '../../shared/rpc-lean.ts';
+import { createLeanRpcClient } from './rpc-lean.ts';
 
 type Config = {
   endpoint: string;

@@ -2,9 +2,10 @@
 import { chatRobotChannel } from '../../shared/chat-robots.ts';
 import { createPopCoreRegistry } from '../../shared/cityvisual.ts';
 import type { Config } from '../../shared/config.ts';
+import type { Credentials } from '../../shared/credentials.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { createNotifier } from '../../shared/notifier.ts';
-import { type Credentials, createOssStore } from '../../shared/object-store.ts';
+import { createOssStore } from '../../shared/object-store.ts';
 import { createRateWindow } from '../../shared/rate-window.ts';
 import type { RegisterDeps } from '../../shared/register.ts';
 import { webhookChannel } from '../../shared/webhooks.ts';

@@ -7,8 +7,8 @@
  * https://alibabacloud.com/help/doc-detail/156876.htm).
  */
 import { loadConfig } from '../../shared/config.ts';
+import type { Credentials } from '../../shared/credentials.ts';
 import type { FcContext } from '../../shared/fc-context.ts';
-import type { Credentials } from '../../shared/object-store.ts';
 import { invocationOf, registerPayload } from '../../shared/register.ts';
 import { createDeps, createLog } from './deps.ts';
 

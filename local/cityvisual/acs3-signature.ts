@@ -4,7 +4,7 @@
  * ECS RunInstances, an RPC API), computed as `@alicloud/openapi-util@0.3.3` `getAuthorization` does.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { encodeRfc3986 } from './rpc-signature';
+import { encodeRfc3986 } from './rpc-signature.ts';
 
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
 

@@ -3,8 +3,8 @@
  * DeleteAlgoLib): parameter validation with the documented error codes, over an `AlgoLibTable`.
  * Each handler takes the authenticated request parameters and returns the response body without `RequestId`.
  */
-import type { AlgoLib, AlgoLibTable } from './algo-libs';
-import { invalidParameter, RpcError, required } from './rpc-error';
+import type { AlgoLib, AlgoLibTable } from './algo-libs.ts';
+import { invalidParameter, RpcError, required } from './rpc-error.ts';
 
 export type OssAccessCheck = (
   bucket: string,

@@ -64,14 +64,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
-import { createAlgoLibActions, DEFAULT_CAPABILITIES, type OssAccessCheck } from './algo-lib-actions';
-import { type AlgoLib, openAlgoLibTable } from './algo-libs';
-import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from './rpc-auth';
-import { invalidParameter, RpcError, required } from './rpc-error';
+import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults.ts';
+import { httpOrigin, listen, loopbackHost, readBody } from '../http-server.ts';
+import { createAlgoLibActions, DEFAULT_CAPABILITIES, type OssAccessCheck } from './algo-lib-actions.ts';
+import { type AlgoLib, openAlgoLibTable } from './algo-libs.ts';
+import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from './rpc-auth.ts';
+import { invalidParameter, RpcError, required } from './rpc-error.ts';
 
-export type { AlgoLib } from './algo-libs';
-export { signRpc } from './rpc-signature';
+export type { AlgoLib } from './algo-libs.ts';
+export { signRpc } from './rpc-signature.ts';
 
 export type CityVisualFaultKind =
   | 'throttle'
@@ -145,23 +146,6 @@ const FAULT_ERRORS: Partial<Record<CityVisualFaultKind, () => RpcError>> = {
 const BAD_GATEWAY_HTML =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n';
 
-/** Reads the body up to `MAX_BODY_BYTES`; past that it stops reading (not destroying, so a 413 can still be sent). */
-const readBody = (req: IncomingMessage) =>
-  new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
-      req.off('data', onData).pause();
-      reject(new RpcError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
-    };
-    req
-      .on('data', onData)
-      .once('end', () => resolve(Buffer.concat(chunks)))
-      .once('error', reject);
-  });
-
 /** Node's headers with one string each (a repeated header joined by `,`, as the SDKs join them when signing). */
 const headersOf = (req: IncomingMessage): Record<string, string | undefined> =>
   Object.fromEntries(
@@ -176,7 +160,13 @@ const readRequest = async (req: IncomingMessage, method: 'GET' | 'POST'): Promis
   const url = new URL(req.url ?? '/', 'http://emulator');
   const query = Object.fromEntries(url.searchParams);
   const headers = headersOf(req);
-  const body = method === 'POST' ? await readBody(req) : Buffer.alloc(0);
+  const body =
+    method === 'POST'
+      ? await readBody(req, {
+          maxBytes: MAX_BODY_BYTES,
+          tooLarge: () => new RpcError(413, 'RequestEntityTooLarge', 'The request body is too large.'),
+        })
+      : Buffer.alloc(0);
   const form = (headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
     ? Object.fromEntries(new URLSearchParams(body.toString('utf8')))
     : {};
@@ -325,19 +315,12 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
 
   // handle() answers every error itself; the catch is a last resort so that a bug can never crash the host process.
   const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const port = await listen(server, o.port ?? 0, loopbackHost(o.host ?? '127.0.0.1'));
+  const { address } = server.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint: httpOrigin(address, port),
     port,
     counters: () => ({ requests: { ...requests }, created }),
     resetCounters() {

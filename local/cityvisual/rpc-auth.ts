@@ -11,9 +11,9 @@
  * (https://help.aliyun.com/document_detail/51132.html).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { ACS3_ALGORITHM, acs3StringToSign, parseAcs3Authorization, signAcs3 } from './acs3-signature';
-import { RpcError, required } from './rpc-error';
-import { rpcStringToSign, signRpc } from './rpc-signature';
+import { ACS3_ALGORITHM, acs3StringToSign, parseAcs3Authorization, signAcs3 } from './acs3-signature.ts';
+import { RpcError, required } from './rpc-error.ts';
+import { rpcStringToSign, signRpc } from './rpc-signature.ts';
 
 export type RpcCredential = {
   accessKeyId: string;

@@ -5,8 +5,8 @@
  * older than `MaxAsyncEventAgeInSeconds` when its retry comes up is dropped; whatever is given up on becomes a dead
  * letter addressed to the OnFailure destination.
  */
-import type { DeployedFunction } from './deployment';
-import type { InvocationOutcome } from './instance-pool';
+import type { DeployedFunction } from './deployment.ts';
+import type { InvocationOutcome } from './instance-pool.ts';
 
 export type AsyncJob = {
   requestId: string;

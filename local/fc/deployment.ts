@@ -5,9 +5,14 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import type { AsyncConfigurationModel, FunctionModel, OssTriggerModel, TemplateModel } from '../../deploy/template';
-import { PipelineError } from '../../shared/errors';
-import { ossTriggersOverlap } from './trigger-match';
+import type {
+  AsyncConfigurationModel,
+  FunctionModel,
+  OssTriggerModel,
+  TemplateModel,
+} from '../../platform/fc/template.ts';
+import { ossTriggersOverlap } from '../../platform/fc/trigger-match.ts';
+import { PipelineError } from '../../shared/errors.ts';
 
 export type DeployedFunction = {
   serviceName: string;

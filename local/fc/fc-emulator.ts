@@ -30,7 +30,7 @@
  *   exponential backoff and full jitter from `asyncRetryBaseMs`; an event older than `MaxAsyncEventAgeInSeconds`
  *   when its retry comes up is dropped; given-up events are dead letters addressed to `Destination.OnFailure`, recorded
  *   only if the service's role may send there (`rolePolicy`, `role-policy.ts`), else logged as `dead-letter-lost`.
- * - OSS triggers matched as FC does (`trigger-match.ts`): bucket, `Events` with `oss:` prefix and `*` wildcards
+ * - OSS triggers matched as FC does (`platform/fc/trigger-match.ts`): bucket, `Events` with `oss:` prefix and `*` wildcards
  *   against the payload's unprefixed `eventName`, key Prefix and Suffix. Overlapping triggers on one bucket (shared
  *   event type, overlapping prefix and suffix) are refused at deploy, as OSS refuses them.
  * - The FC HTTP API for `@alicloud/fc2`: `POST /2016-08-15/services/{service}[.LATEST]/functions/{fn}/invocations`.
@@ -82,23 +82,23 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTemplate } from '../../deploy/template';
-import { createRandom } from '../faults';
-import { ACS3_ALGORITHM, verifyAcs3Request } from './acs3-signature';
-import { type AsyncJob, createAsyncQueue, type DeadLetter } from './async-queue';
-import { createCodeStore } from './code-store';
-import { createDeployment, type DeployedFunction, type Deployment, deployTemplate, functionKey } from './deployment';
-import { startFcHttpServer } from './fc-http';
-import { createFcRoutes, type InvocationTarget } from './fc-routes';
-import { verifyFcRequest } from './fc-signature';
-import { createFunctionPool, type FunctionPool, type InvocationOutcome } from './instance-pool';
-import { createInvocationLog, type InvocationRecord } from './invocation-log';
-import { destinationAction, isAllowed, type RamPolicy } from './role-policy';
-import { matchesOssTrigger, type OssEventRecord } from './trigger-match';
+import { loadTemplate } from '../../platform/fc/template.ts';
+import { matchesOssTrigger } from '../../platform/fc/trigger-match.ts';
+import type { RoutableOssEventRecord } from '../../platform/oss/event-record.ts';
+import { createRandom } from '../faults.ts';
+import { ACS3_ALGORITHM, verifyAcs3Request } from './acs3-signature.ts';
+import { type AsyncJob, createAsyncQueue, type DeadLetter } from './async-queue.ts';
+import { createCodeStore } from './code-store.ts';
+import { createDeployment, type DeployedFunction, type Deployment, deployTemplate, functionKey } from './deployment.ts';
+import { startFcHttpServer } from './fc-http.ts';
+import { createFcRoutes, type InvocationTarget } from './fc-routes.ts';
+import { verifyFcRequest } from './fc-signature.ts';
+import { createFunctionPool, type FunctionPool, type InvocationOutcome } from './instance-pool.ts';
+import { createInvocationLog, type InvocationRecord } from './invocation-log.ts';
+import { destinationAction, isAllowed, type RamPolicy } from './role-policy.ts';
 
-export type { DeadLetter } from './async-queue';
-export type { InvocationRecord } from './invocation-log';
-export type { OssEventRecord } from './trigger-match';
+export type { DeadLetter } from './async-queue.ts';
+export type { InvocationRecord } from './invocation-log.ts';
 
 export type FcEmulatorOptions = {
   host?: string;
@@ -168,7 +168,7 @@ export type FcEmulator = {
    * Routes one OSS event record (an element of events[]) to every trigger whose bucket, event name and Prefix/Suffix
    * match, as an async invocation with payload {"events":[record]}. Returns how many triggers matched.
    */
-  dispatchOssEvent(record: OssEventRecord): number;
+  dispatchOssEvent(record: RoutableOssEventRecord): number;
   /** Returns the request id. */
   invokeAsync(payload: Buffer, options?: { functionName?: string }): string;
   invokeSync(
@@ -563,7 +563,7 @@ const createIdleTracker = () => {
   };
 };
 
-const assertOssRecord = (record: OssEventRecord) => {
+const assertOssRecord = (record: RoutableOssEventRecord) => {
   const ok =
     typeof record?.eventName === 'string' &&
     typeof record.oss?.bucket?.name === 'string' &&

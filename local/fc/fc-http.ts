@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { PipelineError } from '../../shared/errors';
-import type { FcAuthFailure } from './fc-signature';
+import { PipelineError } from '../../shared/errors.ts';
+import { closeServer, httpOrigin, listen, loopbackHost, readBody } from '../http-server.ts';
+import type { FcAuthFailure } from './fc-signature.ts';
 
 export type FcRequest = {
   method: string;
@@ -59,20 +59,12 @@ export const startFcHttpServer = async (options: FcHttpOptions): Promise<FcHttpS
   const server = createServer((req, res) => {
     void serve(options, req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port, loopbackHost(options.host));
   return {
-    endpoint: `http://${options.host}:${port}`,
+    endpoint: httpOrigin(options.host, port),
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // fc2's httpx keeps connections alive; without this, close() would wait for their idle timeout.
-        server.closeAllConnections();
-      }),
+    // fc2's httpx keeps connections alive: closeServer cuts them instead of waiting for their idle timeout.
+    close: () => closeServer(server),
   };
 };
 
@@ -80,7 +72,10 @@ const serve = async (options: FcHttpOptions, req: IncomingMessage, res: ServerRe
   const requestId = randomUUID();
   try {
     const url = new URL(req.url ?? '/', 'http://fc.local');
-    const body = await readBody(req);
+    const body = await readBody(req, {
+      maxBytes: MAX_BODY_BYTES,
+      tooLarge: () => new FcApiError(413, 'EntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes`),
+    });
     const request: FcRequest = {
       method: req.method ?? 'GET',
       rawPath: url.pathname,
@@ -104,18 +99,6 @@ const serve = async (options: FcHttpOptions, req: IncomingMessage, res: ServerRe
   } catch (error) {
     write(res, requestId, toErrorResponse(error));
   }
-};
-
-const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new FcApiError(413, 'EntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 };
 
 const findRoute = (routes: FcRoute[], method: string, rawPath: string) => {

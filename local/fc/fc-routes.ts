@@ -3,10 +3,10 @@
  * `invokeFunction(service, function, event, headers, qualifier)` calls it, and the management routes `algolib deploy`
  * uses (services, functions with code zips, triggers, async invoke config; `management-routes.ts`).
  */
-import type { DeployedFunction, Deployment } from './deployment';
-import { errorResponse, FcApiError, type FcRequest, type FcResponse, type FcRoute } from './fc-http';
-import type { FailureKind, InvocationOutcome } from './instance-pool';
-import { createManagementRoutes, type ManagementOptions } from './management-routes';
+import type { DeployedFunction, Deployment } from './deployment.ts';
+import { errorResponse, FcApiError, type FcRequest, type FcResponse, type FcRoute } from './fc-http.ts';
+import type { FailureKind, InvocationOutcome } from './instance-pool.ts';
+import { createManagementRoutes, type ManagementOptions } from './management-routes.ts';
 
 export const API_VERSION = '2016-08-15';
 /**

@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { DeployedFunction } from './deployment';
+import type { DeployedFunction } from './deployment.ts';
 
 /** FC's error body: `{"errorMessage", "errorType", "stackTrace"}`. */
 export type FcErrorBody = { errorMessage: string; errorType?: string; stackTrace?: string[] };

@@ -10,7 +10,7 @@
  * not for whether it can be passed; no versions, aliases, VPC, NAS, log config or OSS-hosted code; no
  * `createdTime`/`lastModifiedTime`; services and functions cannot be deleted.
  */
-import type { AsyncConfigurationModel, OssTriggerModel } from '../../deploy/template.ts';
+import type { AsyncConfigurationModel, OssTriggerModel } from '../../platform/fc/template.ts';
 import type { CodeStore } from './code-store.ts';
 import { type DeployedFunction, type Deployment, DeploymentError } from './deployment.ts';
 import { FcApiError, type FcRequest, type FcResponse, type FcRoute } from './fc-http.ts';

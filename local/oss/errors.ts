@@ -3,7 +3,7 @@
  * EC values are given only where they were verified against OSS documentation or SDK fixtures; elsewhere the `<EC>`
  * element and `x-oss-ec` header are left out rather than invented.
  */
-import { element, text, xmlDocument } from './xml';
+import { element, text, xmlDocument } from './xml.ts';
 
 export type OssErrorDetails = {
   ec?: string;

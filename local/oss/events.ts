@@ -1,34 +1,12 @@
-/** The record an FC OSS trigger delivers for a created object: one element of the payload's `events` array. */
+/** The OSS event record the emulator notifies for an object it stored (the record: platform/oss/event-record.ts). */
 import { createHash } from 'node:crypto';
-import { objectCreatedRecord } from '../../shared/oss-event';
-import type { StoredObject } from './store';
+import { type OssEventRecord, objectCreatedRecord } from '../../platform/oss/event-record.ts';
+import type { StoredObject } from './disk-store.ts';
 
 export type ObjectCreatedEventName =
   | 'ObjectCreated:PutObject'
   | 'ObjectCreated:CopyObject'
   | 'ObjectCreated:CompleteMultipartUpload';
-
-export type OssObjectCreatedEvent = {
-  /** Without the `oss:` prefix that trigger configurations use. */
-  eventName: ObjectCreatedEventName;
-  eventSource: 'acs:oss';
-  /** ISO 8601 with milliseconds, e.g. `2022-08-13T06:45:43.000Z`. */
-  eventTime: string;
-  eventVersion: '1.0';
-  oss: {
-    bucket: { arn: string; name: string; ownerIdentity: string };
-    /** `eTag` is upper-case hex without quotes; `deltaSize` is the change in size (the size for a new key). */
-    object: { deltaSize: number; eTag: string; key: string; size: number };
-    ossSchemaVersion: '1.0';
-    ruleId: string;
-  };
-  /** Without the `oss-` prefix, e.g. `cn-shanghai`. */
-  region: string;
-  requestParameters: { sourceIPAddress: string };
-  /** The OSS request id of the request that created the object. */
-  responseElements: { requestId: string };
-  userIdentity: { principalId: string };
-};
 
 export type ObjectCreatedInput = {
   eventName: ObjectCreatedEventName;
@@ -42,7 +20,7 @@ export type ObjectCreatedInput = {
   sourceIp: string;
 };
 
-export const objectCreatedEvent = (input: ObjectCreatedInput): OssObjectCreatedEvent => ({
+export const objectCreatedEvent = (input: ObjectCreatedInput): OssEventRecord => ({
   ...objectCreatedRecord({
     bucket: input.bucket,
     key: input.object.key,

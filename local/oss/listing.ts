@@ -1,8 +1,9 @@
 /** ListObjects (v1: marker / NextMarker) and ListObjectsV2 (`list-type=2`: continuation-token / start-after). */
-import { ossErrors } from './errors';
-import { type Operation, type OperationContext, quoted } from './operation';
-import { compareKeys, type StoredObject } from './store';
-import { element, text, xmlDocument } from './xml';
+
+import { compareKeys, type StoredObject } from './disk-store.ts';
+import { ossErrors } from './errors.ts';
+import { type Operation, type OperationContext, quoted } from './operation.ts';
+import { element, text, xmlDocument } from './xml.ts';
 
 type Page = { objects: StoredObject[]; prefixes: string[]; truncated: boolean; last: string | undefined };
 

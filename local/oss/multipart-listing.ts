@@ -3,11 +3,12 @@
  * ListParts (`GET /<key>?uploadId=…`, https://www.alibabacloud.com/help/en/oss/developer-reference/listparts) and
  * ListMultipartUploads (`GET /?uploads`, https://www.alibabacloud.com/help/en/oss/developer-reference/listmultipartuploads).
  */
-import { ossErrors } from './errors';
-import type { Part, Upload } from './multipart';
-import { type OperationContext, type OssResponse, quoted } from './operation';
-import { compareKeys } from './store';
-import { element, text, xmlDocument } from './xml';
+
+import { compareKeys } from './disk-store.ts';
+import { ossErrors } from './errors.ts';
+import type { Part, Upload } from './multipart.ts';
+import { type OperationContext, type OssResponse, quoted } from './operation.ts';
+import { element, text, xmlDocument } from './xml.ts';
 
 const MAX_LISTED = 1000;
 

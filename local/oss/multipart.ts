@@ -6,9 +6,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
-import { crc64, updateCrc64 } from '../../shared/crc64';
-import { ossErrors } from './errors';
-import { listedParts, listedUploads } from './multipart-listing';
+import { crc64, updateCrc64 } from '../../shared/crc64.ts';
+import type { DiskStore, StoredObject } from './disk-store.ts';
+import { ossErrors } from './errors.ts';
+import { listedParts, listedUploads } from './multipart-listing.ts';
 import {
   checkContentMd5,
   commitObject,
@@ -24,10 +25,9 @@ import {
   refuseOverwrite,
   storedHeadersOf,
   userMetaOf,
-  versionHeader,
-} from './operation';
-import type { ObjectStore, StoredObject } from './store';
-import { element, text, unescapeXml, xmlDocument } from './xml';
+  writtenObjectHeaders,
+} from './operation.ts';
+import { element, text, unescapeXml, xmlDocument } from './xml.ts';
 
 export type Part = {
   blob: string;
@@ -52,7 +52,7 @@ export type Upload = {
 const MIN_PART_SIZE = 100 * 1024;
 const MAX_PART_NUMBER = 10_000;
 
-export const createMultipartOperations = (store: ObjectStore) => {
+export const createMultipartOperations = (store: DiskStore) => {
   const uploads = new Map<string, Upload>();
 
   const uploadOf = ({ request, bucket }: OperationContext) => {
@@ -202,12 +202,7 @@ export const createMultipartOperations = (store: ObjectStore) => {
       await discardParts(upload);
       return {
         status: 200,
-        headers: {
-          'Content-Type': 'application/xml',
-          ETag: quoted(object.etag),
-          ...crcHeader(object.crc64),
-          ...versionHeader(object),
-        },
+        headers: { 'Content-Type': 'application/xml', ...writtenObjectHeaders(object) },
         body: xmlDocument(
           element('CompleteMultipartUploadResult', [
             text(
@@ -323,7 +318,7 @@ const chosenParts = (upload: Upload, requested: RequestedPart[]) =>
     return part;
   });
 
-async function* joinParts(store: ObjectStore, bucket: string, parts: Part[], onChunk: (chunk: Buffer) => void) {
+async function* joinParts(store: DiskStore, bucket: string, parts: Part[], onChunk: (chunk: Buffer) => void) {
   for (const part of parts) {
     for await (const chunk of store.readBlob(bucket, part.blob)) {
       onChunk(chunk as Buffer);

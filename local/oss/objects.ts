@@ -2,8 +2,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { crc64 } from '../../shared/crc64';
-import { ossErrors } from './errors';
+import { crc64 } from '../../shared/crc64.ts';
+import type { StoredObject } from './disk-store.ts';
+import { ossErrors } from './errors.ts';
 import {
   checkContentMd5,
   commitObject,
@@ -20,9 +21,9 @@ import {
   storedHeadersOf,
   userMetaOf,
   versionHeader,
-} from './operation';
-import type { StoredObject } from './store';
-import { element, text, xmlDocument } from './xml';
+  writtenObjectHeaders,
+} from './operation.ts';
+import { element, text, xmlDocument } from './xml.ts';
 
 const putObject: Operation = async (context) => {
   const { request, body, store, bucket } = context;
@@ -46,12 +47,7 @@ const putObject: Operation = async (context) => {
   const { previous } = await commitObject(context, object, ifAbsent);
   return {
     status: 200,
-    headers: {
-      ETag: quoted(object.etag),
-      ...crcHeader(object.crc64),
-      'Content-MD5': md5.toString('base64'),
-      ...versionHeader(object),
-    },
+    headers: { ...writtenObjectHeaders(object), 'Content-MD5': md5.toString('base64') },
     created: { eventName: 'ObjectCreated:PutObject', object, previous },
   };
 };
@@ -153,12 +149,7 @@ const copyObject: Operation = async (context) => {
   const { previous } = await commitObject(context, object, ifAbsent);
   return {
     status: 200,
-    headers: {
-      'Content-Type': 'application/xml',
-      ETag: quoted(object.etag),
-      ...crcHeader(object.crc64),
-      ...versionHeader(object),
-    },
+    headers: { 'Content-Type': 'application/xml', ...writtenObjectHeaders(object) },
     body: xmlDocument(
       element('CopyObjectResult', [
         text('ETag', quoted(object.etag)),

@@ -4,17 +4,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Access } from './credentials';
-import { ossErrors } from './errors';
-import type { ObjectCreatedEventName } from './events';
-import type { OssRequest } from './request';
-import type { ObjectStore, StoredObject } from './store';
+import type { Access } from './credentials.ts';
+import type { DiskStore, StoredObject } from './disk-store.ts';
+import { ossErrors } from './errors.ts';
+import type { ObjectCreatedEventName } from './events.ts';
+import type { OssRequest } from './request.ts';
 
 export type OperationContext = {
   request: OssRequest;
   bucket: string;
   body: Buffer;
-  store: ObjectStore;
+  store: DiskStore;
   /** As configured, e.g. `oss-cn-shanghai`. */
   region: string;
   /** The bucket owner's account, shown as the Owner of listed objects. */
@@ -81,6 +81,15 @@ export const versionHeader = (object: Pick<StoredObject, 'versionId'>): Record<s
 /** `x-oss-hash-crc64ecma` when the object has one (copies may not). */
 export const crcHeader = (crc64: string | undefined): Record<string, string> =>
   crc64 === undefined ? {} : { 'x-oss-hash-crc64ecma': crc64 };
+
+/** What OSS answers a write (PutObject, CopyObject, CompleteMultipartUpload) with: the object's ETag, CRC, version. */
+export const writtenObjectHeaders = (
+  object: Pick<StoredObject, 'etag' | 'crc64' | 'versionId'>,
+): Record<string, string> => ({
+  ETag: quoted(object.etag),
+  ...crcHeader(object.crc64),
+  ...versionHeader(object),
+});
 
 export const checkContentMd5 = (headers: IncomingHttpHeaders, body: Buffer) => {
   const contentMd5 = headerOf(headers, 'content-md5');

@@ -48,13 +48,14 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults';
+import type { OssEventRecord } from '../../platform/oss/event-record.ts';
+import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults.ts';
+import { closeServer, httpOrigin, listen, loopbackHost, readBody } from '../http-server.ts';
 import {
   type Access,
   createCredentialRegistry,
@@ -62,20 +63,19 @@ import {
   mayCallBucketAction,
   mayReadBucket,
   type OssCredential,
-} from './credentials';
-import { OssError, ossErrors, renderError } from './errors';
-import { type OssObjectCreatedEvent, objectCreatedEvent } from './events';
-import { listingOperations } from './listing';
-import { createMultipartOperations } from './multipart';
-import { objectOperations } from './objects';
-import type { Operation, OperationContext, OssResponse } from './operation';
-import { OPERATIONS, type OperationName, type OssRequest, parseRequest } from './request';
-import { authenticate } from './signature';
-import { openObjectStore } from './store';
-import { versioningOperations } from './versioning';
+} from './credentials.ts';
+import { openDiskStore } from './disk-store.ts';
+import { OssError, ossErrors, renderError } from './errors.ts';
+import { objectCreatedEvent } from './events.ts';
+import { listingOperations } from './listing.ts';
+import { createMultipartOperations } from './multipart.ts';
+import { objectOperations } from './objects.ts';
+import type { Operation, OperationContext, OssResponse } from './operation.ts';
+import { OPERATIONS, type OperationName, type OssRequest, parseRequest } from './request.ts';
+import { authenticate } from './signature.ts';
+import { versioningOperations } from './versioning.ts';
 
-export type { OssCredential } from './credentials';
-export type { OssObjectCreatedEvent } from './events';
+export type { OssCredential } from './credentials.ts';
 
 export type OssFaultKind = 'unavailable' | 'reset' | 'slow' | 'internal';
 
@@ -94,7 +94,7 @@ export type OssEmulatorOptions = {
   buckets: string[];
   credentials: OssCredential[];
   /** Called after each successful PutObject, CopyObject and CompleteMultipartUpload. */
-  onObjectCreated?: (event: OssObjectCreatedEvent) => void;
+  onObjectCreated?: (event: OssEventRecord) => void;
   /**
    * One JSON-able entry per request: {service:'oss', op, bucket, key, status, ms, requestId}, plus `code` for errors,
    * `fault` when one was injected (status 0: reset), `error` for unexpected failures, `notifyError`. `op` is
@@ -163,13 +163,13 @@ const SMALL_BODY_BYTES = 64 * 1024;
  * const client = new OSS({ endpoint: oss.endpoint, region: oss.region, bucket: 'packages', accessKeyId: 'ak', accessKeySecret: 'sk' });
  */
 export const startOssEmulator = async (options: OssEmulatorOptions): Promise<OssEmulator> => {
-  const host = checkedHost(options.host ?? '127.0.0.1');
+  const host = loopbackHost(options.host ?? '127.0.0.1');
   const region = checkedRegion(options.region ?? 'oss-cn-shanghai');
   const buckets = checkedBuckets(options.buckets);
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'oss-emulator-')));
-  const store = await openObjectStore(dataDir, buckets);
+  const store = await openDiskStore(dataDir, buckets);
   const credentials = createCredentialRegistry(options.credentials);
   const faults = createFaultInjector<OssFaultKind>(options.faults);
   const operations: Record<EmulatedOperation, Operation> = {
@@ -374,7 +374,7 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
   const port = await listen(server, options.port ?? 0, host);
 
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint: httpOrigin(host, port),
     port,
     region,
     counters: () => ({ requests: { ...requests }, bytesServed }),
@@ -392,9 +392,7 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
     addCredential: credentials.add,
     async close() {
       shutdown.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await closeServer(server);
       if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -412,29 +410,7 @@ const notImplemented = (request: OssRequest) => {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-const readBody = async (req: IncomingMessage) => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-};
-
-const listen = (server: Server, port: number, host: string) =>
-  new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-
 const standardRegion = (region: string) => region.replace(/^oss-/, '');
-
-const checkedHost = (host: string) => {
-  if (host !== 'localhost' && host !== '::1' && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) {
-    throw new Error(`Expected \`host\` to be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
-  }
-  return host;
-};
 
 const checkedRegion = (region: string) => {
   if (!/^oss-[a-z0-9-]+$/.test(region))

@@ -1,8 +1,8 @@
 /** Reads what an HTTP request asks of OSS: the bucket, the key, the query and the operation it names. */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { ossErrors } from './errors';
-import { isSignedSubresource, queryPairs } from './signature';
+import { ossErrors } from './errors.ts';
+import { isSignedSubresource, queryPairs } from './signature.ts';
 
 export const OPERATIONS = [
   'PutObject',

@@ -7,8 +7,8 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { OssCredential } from './credentials';
-import { MAX_CLOCK_SKEW_MS, ossErrors } from './errors';
+import type { OssCredential } from './credentials.ts';
+import { MAX_CLOCK_SKEW_MS, ossErrors } from './errors.ts';
 
 export type SignedRequest = {
   method: string;

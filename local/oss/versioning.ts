@@ -4,9 +4,9 @@
  * https://www.alibabacloud.com/help/en/oss/developer-reference/getbucketversioning. What versioning changes for
  * writes (`x-oss-version-id`, x-oss-forbid-overwrite ignored) lives in `operation.ts`.
  */
-import { ossErrors } from './errors';
-import type { Operation } from './operation';
-import { element, text, xmlDocument } from './xml';
+import { ossErrors } from './errors.ts';
+import type { Operation } from './operation.ts';
+import { element, text, xmlDocument } from './xml.ts';
 
 /** `<VersioningConfiguration><Status>Enabled|Suspended</Status></VersioningConfiguration>` */
 const putBucketVersioning: Operation = ({ body, store, bucket }) => {

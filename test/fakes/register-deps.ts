@@ -1,10 +1,11 @@
 /** Test wiring of `registerObject`: memory stores, a memory registry, a recording notifier and a virtual clock. */
+
+import { SAMPLE_OBJECTS } from '../../samples/manifest-objects.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { crc64 } from '../../shared/crc64.ts';
 import { createLogger } from '../../shared/log.ts';
 import type { ObjectEvent } from '../../shared/oss-event.ts';
 import { type Invocation, invocationOf, type RegisterDeps } from '../../shared/register.ts';
-import { SAMPLE_OBJECTS } from '../fixtures/manifest-objects.ts';
 import { createMemoryRegistry } from './memory-registry.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { createRecordingNotifier } from './recording-notifier.ts';

@@ -12,8 +12,8 @@ import {
   type CityVisualFaultKind,
   signRpc,
   startCityVisualEmulator,
-} from '../../local/cityvisual/cityvisual-emulator';
-import { rpcStringToSign } from '../../local/cityvisual/rpc-signature';
+} from '../../local/cityvisual/cityvisual-emulator.ts';
+import { rpcStringToSign } from '../../local/cityvisual/rpc-signature.ts';
 import { classifyCityVisualError } from '../../shared/cityvisual.ts';
 
 const INSTANCE = 'cityvisual-test01';

@@ -10,7 +10,7 @@ import {
   type CityVisualCredential,
   type CityVisualEmulator,
   startCityVisualEmulator,
-} from '../../local/cityvisual/cityvisual-emulator';
+} from '../../local/cityvisual/cityvisual-emulator.ts';
 import { classifyCityVisualError } from '../../shared/cityvisual.ts';
 
 const INSTANCE = 'cityvisual-tea01';

@@ -2,15 +2,16 @@
  * What the CLI's integration tests share: a local cloud reached through a state file in a temporary folder, an OSS
  * client on it, and the CLI spawned as a user runs it (`node bin/algolib.js …`, pipes for stdout and stderr).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import OSS from 'ali-oss';
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
+import { CLI, type CliRun, type Started, startCli as startFixtureCli } from '../fixtures/run-cli.ts';
 
-export const CLI = resolve('bin/algolib.js');
+export { CLI, type Started };
+
 export const EXAMPLE_MANIFEST = JSON.parse(
   readFileSync(resolve('examples/face-detector-1.0.0.manifest.json'), 'utf8'),
 ) as Record<string, unknown>;
@@ -37,39 +38,13 @@ export const useCliCloud = (name: string): CliCloud => {
   return shared;
 };
 
-export type Started = {
-  child: ChildProcessWithoutNullStreams;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | null>;
-};
+/** Starts the CLI with exactly `env`. */
+export const startCli = (args: string[], env: Record<string, string>, cwd = process.cwd()): Started =>
+  startFixtureCli(args, { env, cwd });
 
-/** Starts the CLI with exactly `env` (killed after 60 s, so a hang fails the test instead of stalling it). */
-export const startCli = (args: string[], env: Record<string, string>, cwd = process.cwd()): Started => {
-  const child = spawn(process.execPath, [CLI, ...args], { env, cwd, timeout: 60_000, stdio: 'pipe' });
-  child.stdin.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited: new Promise((done, fail) => {
-      child.once('error', fail);
-      child.once('close', done);
-    }),
-  };
-};
+export type Run = CliRun;
 
-export type Run = { code: number | null; stdout: string; stderr: string };
-
-/** Runs the CLI to completion. */
+/** Runs the CLI to completion with exactly `env`. */
 export const runCli = async (args: string[], env: Record<string, string>, cwd = process.cwd()): Promise<Run> => {
   const started = startCli(args, env, cwd);
   const code = await started.exited;

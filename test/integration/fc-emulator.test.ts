@@ -6,14 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { zipCode } from '../../deploy/code-zip';
-import {
-  type FcEmulator,
-  type FcEmulatorOptions,
-  type OssEventRecord,
-  startFcEmulator,
-} from '../../local/fc/fc-emulator';
-import { crc64 } from '../../shared/crc64';
+import { zipCode } from '../../deploy/code-zip.ts';
+import { type FcEmulator, type FcEmulatorOptions, startFcEmulator } from '../../local/fc/fc-emulator.ts';
+import type { RoutableOssEventRecord } from '../../platform/oss/event-record.ts';
+import { crc64 } from '../../shared/crc64.ts';
 import { TEMPLATE_PARAMETERS } from '../fixtures/template-parameters.ts';
 
 // @alicloud/fc2 ships no types: describe the part these tests use.
@@ -103,7 +99,11 @@ const readState = (key: string) => JSON.parse(readFileSync(join(stateDir, `${key
 const echoFiles = () => readdirSync(join(stateDir, 'echo')).filter((name) => name.endsWith('.json'));
 const readEcho = (requestId: string) => JSON.parse(readFileSync(join(stateDir, 'echo', `${requestId}.json`), 'utf8'));
 
-const ossRecord = (key: string, eventName = 'ObjectCreated:PutObject', bucket = 'fixtures'): OssEventRecord => ({
+const ossRecord = (
+  key: string,
+  eventName = 'ObjectCreated:PutObject',
+  bucket = 'fixtures',
+): RoutableOssEventRecord => ({
   eventName,
   eventSource: 'acs:oss',
   eventTime: '2026-11-29T12:00:00.000Z',

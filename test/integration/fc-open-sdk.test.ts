@@ -13,7 +13,7 @@ import type * as FcOpenModule from '@alicloud/fc-open20210406';
 import type * as OpenApiModule from '@alicloud/openapi-client';
 import type * as TeaUtilModule from '@alicloud/tea-util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FcEmulator, startFcEmulator } from '../../local/fc/fc-emulator';
+import { type FcEmulator, startFcEmulator } from '../../local/fc/fc-emulator.ts';
 
 const require = createRequire(import.meta.url);
 const FcOpen = require('@alicloud/fc-open20210406') as typeof FcOpenModule;

@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { crc64 as referenceCrc64 } from 'crc64-ecma182.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OssEmulator, startOssEmulator } from '../../local/oss/oss-emulator.ts';
+import type { Credentials } from '../../shared/credentials.ts';
 import type { RemoteError } from '../../shared/errors.ts';
-import { type Credentials, createOssStore } from '../../shared/object-store.ts';
+import { createOssStore } from '../../shared/object-store.ts';
 import { aliOssClient } from '../fixtures/ali-oss-client.ts';
 
 const BUCKET = 'adapter-test';

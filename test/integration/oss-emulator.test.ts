@@ -11,9 +11,9 @@ import {
   type OssCredential,
   type OssEmulator,
   type OssEmulatorOptions,
-  type OssObjectCreatedEvent,
   startOssEmulator,
-} from '../../local/oss/oss-emulator';
+} from '../../local/oss/oss-emulator.ts';
+import type { OssEventRecord } from '../../platform/oss/event-record.ts';
 import { aliOssClient, headersOf } from '../fixtures/ali-oss-client.ts';
 
 const BUCKET = 'algolib-packages';
@@ -54,7 +54,7 @@ const rawRequest = (emulator: OssEmulator, method: string, path: string) =>
 
 describe('OSS emulator', () => {
   let emulator: OssEmulator;
-  const events: OssObjectCreatedEvent[] = [];
+  const events: OssEventRecord[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const extraEmulators: OssEmulator[] = [];
   const extraDirs: string[] = [];

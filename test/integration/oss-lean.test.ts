@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLeanOssClient, createLeanOssStore } from '../../bench/lean/oss-lean.ts';
 import { type OssEmulator, startOssEmulator } from '../../local/oss/oss-emulator.ts';
+import type { Credentials } from '../../shared/credentials.ts';
 import type { RemoteError } from '../../shared/errors.ts';
-import { type Credentials, createOssStore, type ObjectStore, toOssError } from '../../shared/object-store.ts';
-import { createLeanOssClient, createLeanOssStore } from '../../shared/oss-lean.ts';
+import { createOssStore, type ObjectStore, toOssError } from '../../shared/object-store.ts';
 
 const BUCKET = 'lean-test';
 let oss: OssEmulator;

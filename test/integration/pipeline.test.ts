@@ -5,9 +5,9 @@
 import OSS from 'ali-oss';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud.ts';
+import { objectCreatedRecord } from '../../platform/oss/event-record.ts';
 import { crc64 } from '../../shared/crc64.ts';
 import { statusKeyOf } from '../../shared/keys.ts';
-import { objectCreatedRecord } from '../../shared/oss-event.ts';
 import type { StatusDocument } from '../../shared/status.ts';
 import { isTerminal } from '../../shared/status.ts';
 import { validManifest } from '../fakes/register-deps.ts';

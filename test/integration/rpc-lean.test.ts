@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import RPCClient from '@alicloud/pop-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLeanRpcClient } from '../../bench/lean/rpc-lean.ts';
 import { type CityVisualEmulator, startCityVisualEmulator } from '../../local/cityvisual/cityvisual-emulator.ts';
 import { API_VERSION, classifyCityVisualError } from '../../shared/cityvisual.ts';
-import { createLeanRpcClient } from '../../shared/rpc-lean.ts';
 
 const INSTANCE = 'cityvisual-lean01';
 const USER = { accessKeyId: 'LTAI-lean-user', accessKeySecret: 'lean-user-secret' };

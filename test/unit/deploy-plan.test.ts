@@ -5,7 +5,7 @@ import { type DesiredState, desiredStateOf } from '../../deploy/desired-state.ts
 import { createFcApi, type Fc2Client, FcApiError, toFcApiError } from '../../deploy/fc-api.ts';
 import { planDeployment } from '../../deploy/plan.ts';
 import { planLines, planSummary } from '../../deploy/plan-text.ts';
-import { loadTemplate } from '../../deploy/template.ts';
+import { loadTemplate } from '../../platform/fc/template.ts';
 import { crc64 } from '../../shared/crc64.ts';
 import { createMemoryFcApi } from '../fakes/memory-fc-api.ts';
 

@@ -6,8 +6,8 @@
 import OSS from 'ali-oss';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLeanOssClient, type OssRequest, ossErrorOf } from '../../bench/lean/oss-lean.ts';
 import { toOssError } from '../../shared/object-store.ts';
-import { createLeanOssClient, type OssRequest, ossErrorOf } from '../../shared/oss-lean.ts';
 import { closedPort, type RecordedRequest as Recorded, startRecordingServer } from '../fakes/recording-server.ts';
 
 let server: Awaited<ReturnType<typeof startRecordingServer>>;

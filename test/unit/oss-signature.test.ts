@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { OssCredential } from '../../local/oss/credentials';
-import { authenticate, type SignedRequest } from '../../local/oss/signature';
+import type { OssCredential } from '../../local/oss/credentials.ts';
+import { authenticate, type SignedRequest } from '../../local/oss/signature.ts';
 
 // Test vectors published with the official Go SDK v2 (oss/signer/signer_test.go): an independent implementation of
 // the signatures that real OSS verifies, so the emulator does not merely agree with ali-oss.

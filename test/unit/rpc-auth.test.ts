@@ -1,8 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from '../../local/cityvisual/rpc-auth';
-import { RpcError } from '../../local/cityvisual/rpc-error';
-import { signRpc } from '../../local/cityvisual/rpc-signature';
+import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from '../../local/cityvisual/rpc-auth.ts';
+import { RpcError } from '../../local/cityvisual/rpc-error.ts';
+import { signRpc } from '../../local/cityvisual/rpc-signature.ts';
 
 const NOW = Date.parse('2026-03-01T10:00:00Z');
 const USER: RpcCredential = { accessKeyId: 'LTAI-user', accessKeySecret: 'user-secret' };

@@ -6,9 +6,9 @@
 import RPCClient from '@alicloud/pop-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLeanRpcClient } from '../../bench/lean/rpc-lean.ts';
 import { API_VERSION, classifyCityVisualError } from '../../shared/cityvisual.ts';
-import type { Credentials } from '../../shared/object-store.ts';
-import { createLeanRpcClient } from '../../shared/rpc-lean.ts';
+import type { Credentials } from '../../shared/credentials.ts';
 import { closedPort, type RecordedRequest, startRecordingServer } from '../fakes/recording-server.ts';
 
 let server: Awaited<ReturnType<typeof startRecordingServer>>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalizeRpc, encodeRfc3986, signRpc } from '../../local/cityvisual/rpc-signature';
+import { canonicalizeRpc, encodeRfc3986, signRpc } from '../../local/cityvisual/rpc-signature.ts';
 
 /** The example of Alibaba's "signature mechanism" page (DescribeRegions with testid / testsecret). */
 const officialExample = {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate, parseTemplate, TemplateError } from '../../deploy/template';
+import { loadTemplate, parseTemplate, TemplateError } from '../../platform/fc/template.ts';
 import { TEMPLATE_PARAMETERS } from '../fixtures/template-parameters.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matchesOssTrigger, type OssEventRecord, ossTriggersOverlap } from '../../local/fc/trigger-match';
+import { matchesOssTrigger, ossTriggersOverlap } from '../../platform/fc/trigger-match.ts';
+import type { RoutableOssEventRecord } from '../../platform/oss/event-record.ts';
 
 const trigger = {
   bucketName: 'uploads',
@@ -7,7 +8,7 @@ const trigger = {
   filter: { prefix: 'library/', suffix: '.manifest.json' },
 };
 
-const record = (eventName: string, bucket: string, key: string): OssEventRecord => ({
+const record = (eventName: string, bucket: string, key: string): RoutableOssEventRecord => ({
   eventName,
   eventSource: 'acs:oss',
   oss: { bucket: { name: bucket }, object: { key, size: 1 } },

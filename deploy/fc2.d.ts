@@ -1,4 +1,4 @@
-// The part of @alicloud/fc2 2.6.6 (which ships no typings) that the CLI calls; shapes from its lib/client.js.
+// The part of @alicloud/fc2 2.6.6 (it ships no typings) that deploy/fc-api.ts constructs; shapes from lib/client.js.
 declare module '@alicloud/fc2' {
   type FcClientConfig = {
     accessKeyID: string;

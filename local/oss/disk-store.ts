@@ -51,7 +51,7 @@ export type VersioningStatus = 'Enabled' | 'Suspended';
 
 export type CommitResult = { committed: true; previous: StoredObject | undefined } | { committed: false };
 
-export type ObjectStore = {
+export type DiskStore = {
   get(bucket: string, key: string): StoredObject | undefined;
   /** Every object of the bucket, sorted by key in UTF-8 byte order as OSS lists them. */
   list(bucket: string): StoredObject[];
@@ -76,7 +76,7 @@ export type ObjectStore = {
   setVersioning(bucket: string, status: VersioningStatus): void;
 };
 
-export const openObjectStore = async (dataDir: string, buckets: string[]): Promise<ObjectStore> => {
+export const openDiskStore = async (dataDir: string, buckets: string[]): Promise<DiskStore> => {
   const index = new Map<string, Map<string, StoredObject>>();
   const versioning = new Map<string, VersioningStatus>();
   for (const bucket of buckets) {

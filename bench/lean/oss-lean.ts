@@ -15,8 +15,9 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { extname } from 'node:path';
-import { updateCrc64 } from './crc64.ts';
-import type { CallLimits, Credentials, ObjectStore } from './object-store.ts';
+import { updateCrc64 } from '../../shared/crc64.ts';
+import type { Credentials } from '../../shared/credentials.ts';
+import type { CallLimits, ObjectStore } from '../../shared/object-store.ts';
 
 export type OssRequest = {
   method: 'GET' | 'HEAD' | 'PUT';

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument, type Tags } from 'yaml';
-import { PipelineError } from '../shared/errors';
+import { PipelineError } from '../../shared/errors.ts';
 
 export type OssTriggerModel = {
   name: string;

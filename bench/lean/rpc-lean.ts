@@ -15,7 +15,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { arch, platform } from 'node:os';
 import JSONbig from 'json-bigint';
-import type { Credentials } from './object-store.ts';
+import type { Credentials } from '../../shared/credentials.ts';
 
 /** pop-core's version, which its User-Agent and x-sdk-client headers name. */
 export const POP_CORE_VERSION = '1.8.0';

@@ -3,19 +3,8 @@
  * event type listed on the trigger (`oss:ObjectCreated:*` covers every ObjectCreated action), key starting with the
  * filter's Prefix and ending with its Suffix. No regex, case-sensitive.
  */
-import type { OssTriggerModel } from '../../deploy/template';
-
-/** One element of the `events[]` array that an FC OSS trigger delivers. */
-export type OssEventRecord = {
-  /** Without the `oss:` prefix: `ObjectCreated:PutObject`. */
-  eventName: string;
-  oss: {
-    bucket: { name: string; [field: string]: unknown };
-    object: { key: string; [field: string]: unknown };
-    [field: string]: unknown;
-  };
-  [field: string]: unknown;
-};
+import type { RoutableOssEventRecord } from '../oss/event-record.ts';
+import type { OssTriggerModel } from './template.ts';
 
 export type OssTriggerFilter = Pick<OssTriggerModel, 'bucketName' | 'events' | 'filter'>;
 
@@ -28,7 +17,7 @@ export type OssTriggerFilter = Pick<OssTriggerModel, 'bucketName' | 'events' | '
  *   { eventName: 'ObjectCreated:PutObject', oss: { bucket: { name: 'b' }, object: { key: 'library/a.json' } } }); // true
  * ```
  */
-export const matchesOssTrigger = (trigger: OssTriggerFilter, record: OssEventRecord): boolean =>
+export const matchesOssTrigger = (trigger: OssTriggerFilter, record: RoutableOssEventRecord): boolean =>
   record.oss.bucket.name === trigger.bucketName &&
   trigger.events.some((configured) => matchesEventName(configured, record.eventName)) &&
   record.oss.object.key.startsWith(trigger.filter.prefix) &&
