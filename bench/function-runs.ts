@@ -43,7 +43,7 @@ export const measureFunctionRuns = async (
         return publisher.put(pair.manifestKey, pair.manifestBytes);
       });
 
-    // Per event: the clean path without webhooks, so that handler and bare script make the same five requests.
+    // Per event: the clean path without webhooks (the handler's nine requests against the bare script's five).
     const rounds = options.rounds + options.warmup;
     const handlers = [];
     for (const { name, bundle } of bundles) {

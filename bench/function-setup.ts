@@ -29,7 +29,12 @@ export const functionSetup = (cloud: LocalCloud, root: string, options: { webhoo
   const credentials = { ...key('STS.bench'), securityToken: randomBytes(24).toString('base64url') };
   cloud.oss.addCredential({
     ...credentials,
-    allow: { buckets: [LOCAL_BUCKET], read: ['library/', 'status/'], write: ['status/'] },
+    allow: {
+      buckets: [LOCAL_BUCKET],
+      read: ['library/', 'status/'],
+      write: ['status/'],
+      bucketActions: ['GetBucketVersioning'],
+    },
   });
   cloud.cityvisual.addCredential(credentials);
 

@@ -108,7 +108,7 @@ const perEventWhy = (report: BenchReport): string => {
   const wallGap = series?.after && series.bare ? median(series.after.wallMs) - median(series.bare.wallMs) : undefined;
   return `### Per event (target 1.2× the bare script): ${perEventVerdict(report)}
 
-The handler makes exactly the bare script's five requests, in the same order, with the GET and the HEAD in parallel (section 2), with clients built once per instance; the gap is CPU, not waiting: ${ms(cpuGap)} of CPU against ${ms(wallGap)} of wall in this run. It is what the function does besides the requests. An elimination experiment (investigation, 14:16 and 14:18, side by side in one driver, 250–300 rounds; variant bundles with one feature cut each, not shipped) put numbers on it, in ms of CPU per event:
+Since the releases work (issue 11) the handler makes nine requests where the bare script makes five (section 2): the status bucket's versioning (asked once per instance every few minutes; in this series each round is a fresh pair on one instance, so it is mostly cached), the library record read and written under the claim, and the claim's release marker, which lets a duplicate or a newer version proceed without waiting for an expiry. Before that work the handler made exactly the bare script's five requests, and measured 1.32× in CPU in this run's "bundle before" row. The gap is CPU, not waiting: ${ms(cpuGap)} of CPU against ${ms(wallGap)} of wall in this run. It is what the function does besides the requests. An elimination experiment (investigation, 14:16 and 14:18, side by side in one driver, 250–300 rounds; variant bundles with one feature cut each, not shipped) put numbers on it, in ms of CPU per event:
 
 | variant | CPU per event | saved |
 | --- | ---: | ---: |

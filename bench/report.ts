@@ -292,7 +292,7 @@ const perEventSection = (report: BenchReport): string => {
   return [
     '## 3. Per-event cost',
     '',
-    `The handler runs in a driver process of its own (\`bench/driver.ts\`), against a running local cloud in the bench's process, with the environment template.yml gives the function and an STS triplet with the FC emulator's permissions. Each event registers a fresh pair (the clean path, webhooks off, so both sides make the same five requests). ${series.bare?.wallMs.length ?? 0} rounds after a warm-up, the subjects interleaved in rotating order; CPU is \`process.cpuUsage()\` over the event (every thread of the process, GC included). Ratios are medians of per-round ratios.`,
+    `The handler runs in a driver process of its own (\`bench/driver.ts\`), against a running local cloud in the bench's process, with the environment template.yml gives the function and an STS triplet with the FC emulator's permissions. Each event registers a fresh pair (the clean path, webhooks off). The bare script makes the five requests of the first design (GET manifest, HEAD package, PUT claim, CreateAlgoLib, PUT status); since the releases work the handler makes nine (section 2: the status bucket's versioning once per instance every few minutes, the library record read and written, the claim's release marker), so the ratio also prices what versions cost. ${series.bare?.wallMs.length ?? 0} rounds after a warm-up, the subjects interleaved in rotating order; CPU is \`process.cpuUsage()\` over the event (every thread of the process, GC included). Ratios are medians of per-round ratios.`,
     '',
     table(
       ['subject', 'wall (median)', 'wall p10 – p90', 'wall × bare', 'CPU (median)', 'CPU × bare', 'outcomes'],

@@ -65,6 +65,15 @@ export default class LeanOss {
     return { res: response, stream: response.stream };
   }
 
+  /** ali-oss's `getBucketVersioning(bucket)`: `{ versionStatus }` from `GET /?versioning`. */
+  public async getBucketVersioning(bucket: string, options?: CallOptions) {
+    const response = await this.client.send({ method: 'GET', bucket, subresource: 'versioning' }, this.limits(options));
+    const versionStatus = /<Status>\s*(Enabled|Suspended)\s*<\/Status>/.exec(
+      response.body?.toString('utf8') ?? '',
+    )?.[1];
+    return { res: response, versionStatus };
+  }
+
   public async put(key: string, body: Buffer, options?: CallOptions) {
     const response = await this.client.send(
       {
