@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 /**
  * The pipeline, as orchestration over ports: one object-created event in, one answer out.
  *
@@ -8,6 +7,7 @@ import { createHash } from 'node:crypto';
  * sending again).
  */
 
+import { createHash } from 'node:crypto';
 import { type Budget, budgetOf } from './budget.ts';
 import type { AlgoLib, AlgoLibRegistry } from './cityvisual.ts';
 import type { Config } from './config.ts';
@@ -17,6 +17,7 @@ import type { LibraryRecord } from './library-record.ts';
 import type { Logger } from './log.ts';
 import { MANIFEST_MAX_BYTES, type Manifest } from './manifest.ts';
 import { type ClaimContext, type ClaimedUpload, withNameClaim } from './name-claim.ts';
+import type { Notifier } from './notifier.ts';
 import { boundedBy, type ObjectBytes, type ObjectInfo, type ObjectStore } from './object-store.ts';
 import { COMPLETING_EVENTS, type ObjectEvent, parseObjectEvents } from './oss-event.ts';
 import { createOutcomeWriter, type OutcomeWriter, type RegisterOutcome, readLibraryRecord } from './outcome.ts';
@@ -24,7 +25,6 @@ import { type Candidate, type Decision, decideRelease } from './release-decision
 import { type Deadline, withRetry } from './retry.ts';
 import type { StatusDocument, StatusError } from './status.ts';
 import { verifyUpload } from './verify-upload.ts';
-import type { Notifier } from './webhooks.ts';
 
 export type RegisterDeps = {
   config: Config;
