@@ -135,6 +135,7 @@ export const registerObject = async (
   const remainingMs = () => budget.lastWrite.remaining();
   const bounded = {
     ...deps,
+    // The instance's own store (the bounded one is made per invocation): what the versioning answer is cached on.
     rawStatuses: deps.statuses,
     packages: boundedBy(deps.packages, remainingMs, config.ossTimeoutMs),
     statuses: boundedBy(deps.statuses, remainingMs, config.ossTimeoutMs),
@@ -216,7 +217,7 @@ class Registration {
   private readonly outcomes: OutcomeWriter;
 
   public constructor(
-    private readonly deps: RegisterDeps & { log: Logger; rawStatuses?: ObjectStore },
+    private readonly deps: RegisterDeps & { log: Logger; rawStatuses: ObjectStore },
     private readonly pair: Pair,
     private readonly invocation: Invocation,
   ) {
@@ -336,7 +337,7 @@ class Registration {
    */
   private async refuseVersionedStatusBucket(identity: Identity) {
     const versioning = await statusBucketVersioning(
-      this.deps.rawStatuses ?? this.deps.statuses,
+      this.deps.rawStatuses,
       () => this.retry('status-bucket.versioning', () => this.deps.statuses.versioning()),
       this.deps.now,
     );

@@ -15,22 +15,12 @@ import {
 } from '../../local/cityvisual/cityvisual-emulator.ts';
 import { rpcStringToSign } from '../../local/cityvisual/rpc-signature.ts';
 import { classifyCityVisualError } from '../../shared/cityvisual.ts';
+import { OSS_ENDPOINT, OSS_READER, ossAccess } from '../fixtures/cityvisual-reader.ts';
 
 const INSTANCE = 'cityvisual-test01';
 const OTHER_INSTANCE = 'cityvisual-test02';
 const USER: CityVisualCredential = { accessKeyId: 'LTAI-emulator-user', accessKeySecret: 'user-secret-never-logged' };
-const OSS = {
-  bucket: 'algolib-packages',
-  accessKeyId: 'LTAI-oss-reader',
-  accessKeySecret: 'oss-secret-never-returned',
-};
-const OSS_ENDPOINT = 'oss-cn-shanghai-internal.aliyuncs.com';
-
-/** Stands in for the OSS emulator: one bucket, readable by one key pair. */
-const ossAccess = (bucket: string, accessKeyId: string, accessKeySecret: string) => {
-  if (bucket !== OSS.bucket) return 'no-bucket';
-  return accessKeyId === OSS.accessKeyId && accessKeySecret === OSS.accessKeySecret ? 'ok' : 'unauthorized';
-};
+const OSS = OSS_READER;
 
 const createParams = (overrides: Record<string, string | number> = {}) => ({
   InstanceId: INSTANCE,

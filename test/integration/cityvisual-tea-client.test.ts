@@ -12,11 +12,11 @@ import {
   startCityVisualEmulator,
 } from '../../local/cityvisual/cityvisual-emulator.ts';
 import { classifyCityVisualError } from '../../shared/cityvisual.ts';
+import { OSS_ENDPOINT, OSS_READER, ossAccess } from '../fixtures/cityvisual-reader.ts';
 
 const INSTANCE = 'cityvisual-tea01';
 const USER: CityVisualCredential = { accessKeyId: 'LTAI-tea-user', accessKeySecret: 'tea-secret-never-logged' };
-const OSS = { bucket: 'algolib-packages', accessKeyId: 'LTAI-oss-reader', accessKeySecret: 'oss-reader-secret' };
-const OSS_ENDPOINT = 'oss-cn-shanghai-internal.aliyuncs.com';
+const OSS = OSS_READER;
 
 // A CommonJS module whose default export is the class: Node's interop may hand over the whole `exports` object.
 const ClientClass = ((OpenApi.default as unknown as { default?: typeof OpenApi.default }).default ??
@@ -36,12 +36,7 @@ const start = async () => {
   emulator = await startCityVisualEmulator({
     instanceIds: [INSTANCE],
     credentials: [USER],
-    ossAccess: (bucket, id, secret) =>
-      bucket !== OSS.bucket
-        ? 'no-bucket'
-        : id === OSS.accessKeyId && secret === OSS.accessKeySecret
-          ? 'ok'
-          : 'unauthorized',
+    ossAccess,
     ossEndpoints: [OSS_ENDPOINT],
   });
   return emulator;

@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLeanRpcClient } from '../../bench/lean/rpc-lean.ts';
 import { type CityVisualEmulator, startCityVisualEmulator } from '../../local/cityvisual/cityvisual-emulator.ts';
 import { API_VERSION, classifyCityVisualError } from '../../shared/cityvisual.ts';
+import { OSS_ENDPOINT, OSS_READER, ossAccess } from '../fixtures/cityvisual-reader.ts';
 
 const INSTANCE = 'cityvisual-lean01';
 const USER = { accessKeyId: 'LTAI-lean-user', accessKeySecret: 'lean-user-secret' };
-const OSS = { bucket: 'algolib-packages', accessKeyId: 'LTAI-oss-reader', accessKeySecret: 'oss-secret' };
-const OSS_ENDPOINT = 'oss-cn-shanghai-internal.aliyuncs.com';
+const OSS = OSS_READER;
 
 let emulator: CityVisualEmulator;
 let dataDir: string;
@@ -25,12 +25,7 @@ beforeAll(async () => {
   emulator = await startCityVisualEmulator({
     instanceIds: [INSTANCE],
     credentials: [USER],
-    ossAccess: (bucket, id, secret) =>
-      bucket !== OSS.bucket
-        ? 'no-bucket'
-        : id === OSS.accessKeyId && secret === OSS.accessKeySecret
-          ? 'ok'
-          : 'unauthorized',
+    ossAccess,
     ossEndpoints: [OSS_ENDPOINT],
     dataDir,
   });

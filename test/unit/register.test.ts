@@ -233,7 +233,7 @@ describe('registerObject', () => {
       });
     });
 
-    it('needs seven OSS requests and no package bytes on the clean path of a first release with a CRC-64', async () => {
+    it('needs eight OSS requests and no package bytes on the clean path of a first release with a CRC-64', async () => {
       // Arrange
       const t = createTestDeps();
       uploadPair(t);
