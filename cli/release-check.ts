@@ -54,6 +54,8 @@ export const checkRelease = async (
       record,
       currentManifestSha256: record.manifestSha256,
       interrupted: false,
+      // The record knows nothing of CityVisual's fields: only the digest it keeps can say "unchanged".
+      sameFields: false,
     },
     {
       name: manifest.name,

@@ -38,6 +38,29 @@ export type AlgoLib = {
   name: string;
   version: string;
   location: AlgoLibLocation;
+  /** What the library says of itself, as DescribeAlgoLibs lists it (absent fields: unknown). */
+  fields?: { capabilityNames?: string; capacity?: number; jsonText?: string; text?: string };
+};
+
+/**
+ * Whether CityVisual's library says what `spec` would have it say (capabilities, capacity, object configs, text):
+ * evidence that it was made from this very release when nothing else records it. Unknown fields never match.
+ *
+ * @example
+ * ```ts
+ * sameFields(library, manifest); // true when CreateAlgoLib/ModifyAlgoLib of this manifest made it
+ * ```
+ */
+export const sameFields = (library: AlgoLib, spec: AlgoLibSpec): boolean => {
+  const wire = algoLibParameters(spec);
+  const fields = library.fields;
+  return (
+    fields !== undefined &&
+    fields.capabilityNames === wire.CapabilityNames &&
+    fields.capacity === wire.Capacity &&
+    fields.jsonText === wire.JsonText &&
+    fields.text === wire.Text
+  );
 };
 
 /** CityVisual's algorithm libraries in domain terms; instance, region and the reader key belong to the adapter. */
@@ -222,6 +245,15 @@ export const parseAlgoLibItem = (item: Record<string, unknown>): AlgoLib => {
     name: item.AlgoLibName,
     version: String(item.AlgoLibVersion ?? ''),
     location: { bucket: String(item.OssBucket ?? ''), path: String(item.OssPath ?? '') },
+    fields: {
+      ...(typeof item.CapabilityNames === 'string' ? { capabilityNames: item.CapabilityNames } : {}),
+      // The models type Capacity as a String, the example shows a number.
+      ...(item.Capacity !== undefined && item.Capacity !== null && Number.isFinite(Number(item.Capacity))
+        ? { capacity: Number(item.Capacity) }
+        : {}),
+      ...(typeof item.JsonText === 'string' ? { jsonText: item.JsonText } : {}),
+      ...(typeof item.Text === 'string' ? { text: item.Text } : {}),
+    },
   };
 };
 

@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { type Budget, budgetOf } from './budget.ts';
-import type { AlgoLib, AlgoLibRegistry } from './cityvisual.ts';
+import { type AlgoLib, type AlgoLibRegistry, sameFields } from './cityvisual.ts';
 import type { Config } from './config.ts';
 import { DeadlineError, EventParseError, RemoteError } from './errors.ts';
 import { type PairKeys, pairOf, statusKeyOf } from './keys.ts';
@@ -463,6 +463,7 @@ class Registration {
           record,
           currentManifestSha256: await this.currentManifestSha256(library, record, candidate.version),
           interrupted: attempted,
+          sameFields: library !== undefined && sameFields(library, release.manifest),
         },
         candidate,
         config.versionPolicy,

@@ -29,6 +29,8 @@ export type NameState = {
   currentManifestSha256: string | undefined;
   /** This upload was tried before (an earlier holder, or this run's own CityVisual call) without a final answer. */
   interrupted: boolean;
+  /** CityVisual's library lists exactly the fields this candidate's manifest gives (see `sameFields`). */
+  sameFields: boolean;
 };
 
 export type ConflictCode = 'NAME_CONFLICT' | 'VERSION_EXISTS' | 'VERSION_DOWNGRADE' | 'VERSION_POLICY';
@@ -94,7 +96,8 @@ export const decideRelease = (state: NameState, candidate: Candidate, policy: Ve
     if (samePath && state.currentManifestSha256 === candidate.manifestSha256)
       return { action: 'unchanged', algoLibId: library.algoLibId };
     // What made the current version is unknown (no record, no answer): only our own interrupted run can have put
-    // this very version at this very path since.
+    // this very version at this very path since; failing that, CityVisual listing exactly this release's fields at
+    // this path (whose package the manifest pins and which was just verified) says it is this release.
     if (samePath && state.currentManifestSha256 === undefined && state.interrupted) {
       const previous = recordedPrevious(record, candidate);
       return {
@@ -104,6 +107,8 @@ export const decideRelease = (state: NameState, candidate: Candidate, policy: Ve
         ...(previous ? { previous } : {}),
       };
     }
+    if (samePath && state.currentManifestSha256 === undefined && state.sameFields)
+      return { action: 'unchanged', algoLibId: library.algoLibId };
     return {
       action: 'conflict',
       code: 'VERSION_EXISTS',

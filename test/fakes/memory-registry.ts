@@ -1,6 +1,7 @@
 /** In-memory AlgoLibRegistry: CityVisual's name uniqueness, Duplicate and NotFound errors, with scriptable failures. */
 import type { AlgoLib, AlgoLibLocation, AlgoLibRegistry, AlgoLibSpec } from '../../shared/cityvisual.ts';
 import { RemoteError } from '../../shared/errors.ts';
+import { algoLibParameters } from '../../shared/manifest.ts';
 
 export type StoredAlgoLib = AlgoLibSpec & { algoLibId: string; location: AlgoLibLocation };
 
@@ -43,12 +44,25 @@ export const createMemoryRegistry = (): MemoryRegistry => {
     if (failure) failure.left -= 1;
     return failure;
   };
-  const view = (library: StoredAlgoLib): AlgoLib => ({
-    algoLibId: library.algoLibId,
-    name: library.name,
-    version: library.version,
-    location: { ...library.location },
-  });
+  const view = (library: StoredAlgoLib): AlgoLib => {
+    const wire = library.objects.length > 0 ? algoLibParameters(library) : undefined;
+    return {
+      algoLibId: library.algoLibId,
+      name: library.name,
+      version: library.version,
+      location: { ...library.location },
+      ...(wire
+        ? {
+            fields: {
+              capabilityNames: wire.CapabilityNames,
+              capacity: wire.Capacity,
+              jsonText: wire.JsonText,
+              text: wire.Text,
+            },
+          }
+        : {}),
+    };
+  };
   const registry: MemoryRegistry = {
     libraries,
     calls: { create: 0, update: 0, find: 0 },

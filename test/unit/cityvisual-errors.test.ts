@@ -168,6 +168,7 @@ describe('parseAlgoLibItem', () => {
       name: 'face',
       version: '1.0.0',
       location: { bucket: 'packages', path: 'library/face-1.0.0.tar.gz' },
+      fields: {},
     });
     expect(parseAlgoLibItem({ ...item, AlgoLibId: '37' }).algoLibId).toBe('37');
   });

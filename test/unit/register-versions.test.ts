@@ -338,6 +338,20 @@ describe('releases', () => {
       expect(retried).toMatchObject({ status: { state: 'CONFLICT', errors: [{ code: 'VERSION_DOWNGRADE' }] } });
     });
 
+    it('answers a release whose every trace but CityVisual was lost REGISTERED, from the fields CityVisual lists', async () => {
+      const t = createTestDeps();
+      await deliver(t, upload(t, '1.0.0').manifestKey);
+      const v2 = upload(t, '2.0.0');
+      // A run updated the library to 2.0.0, then died; its claim, status and record entry are gone (soak seed 1208).
+      const manifest = JSON.parse(t.store.objects.get(v2.manifestKey)?.bytes.toString() ?? '{}');
+      await t.registry.update('36', manifest, { bucket: 'algolib-packages', path: v2.packageKey }, 1000);
+
+      const result = await deliver(t, v2.manifestKey);
+
+      expect(result).toMatchObject({ status: { state: 'REGISTERED', algoLibId: '36', change: 'unchanged' } });
+      expect(t.registry.calls.update).toBe(1);
+    });
+
     it('resolves ModifyAlgoLib committed but its answer lost (retried in the same run)', async () => {
       const t = createTestDeps();
       await deliver(t, upload(t, '1.0.0').manifestKey);

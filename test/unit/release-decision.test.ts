@@ -43,6 +43,7 @@ const state = (overrides: Partial<NameState> = {}): NameState => ({
   record: undefined,
   currentManifestSha256: undefined,
   interrupted: false,
+  sameFields: false,
   ...overrides,
 });
 
@@ -115,6 +116,22 @@ describe('decideRelease', () => {
       expect(decideRelease(state({ library: library('1.2.0') }), candidate('1.2.0'), 'upgrade')).toMatchObject({
         code: 'VERSION_EXISTS',
       });
+    });
+
+    it('is unchanged when nothing records what made the version but CityVisual lists exactly its fields (soak seed 1208)', () => {
+      expect(
+        decideRelease(state({ library: library('1.2.0'), sameFields: true }), candidate('1.2.0'), 'upgrade'),
+      ).toEqual({ action: 'unchanged', algoLibId: '36' });
+    });
+
+    it('trusts a known digest over matching fields (another package at the same key)', () => {
+      expect(
+        decideRelease(
+          state({ library: library('1.2.0'), currentManifestSha256: 'sha-other', sameFields: true }),
+          candidate('1.2.0'),
+          'upgrade',
+        ),
+      ).toMatchObject({ code: 'VERSION_EXISTS' });
     });
 
     it('is VERSION_EXISTS for a build-metadata variant of the registered version', () => {
