@@ -21,7 +21,7 @@ import type { Notifier } from './notifier.ts';
 import { boundedBy, type ObjectBytes, type ObjectInfo, type ObjectStore } from './object-store.ts';
 import { COMPLETING_EVENTS, type ObjectEvent, parseObjectEvents } from './oss-event.ts';
 import { createOutcomeWriter, type OutcomeWriter, type RegisterOutcome, readLibraryRecord } from './outcome.ts';
-import { type Candidate, type Decision, decideRelease } from './release-decision.ts';
+import { type Candidate, type Decision, decideRelease, ownedBy } from './release-decision.ts';
 import { type Deadline, withRetry } from './retry.ts';
 import type { StatusDocument, StatusError } from './status.ts';
 import { verifyUpload } from './verify-upload.ts';
@@ -455,6 +455,22 @@ class Registration {
         : undefined;
     } catch (error) {
       return this.failed(described, error);
+    }
+    // CityVisual is the truth: a record behind the library it owns (a holder that answered but died before writing
+    // the record) is brought up to what CityVisual has before this answer is appended to it.
+    if (library && record && ownedBy(library, record, candidate) && record.version !== library.version) {
+      const { manifestSha256: _stale, ...rest } = record;
+      this.outcomes.keepRecord({
+        name: candidate.name,
+        current: {
+          ...rest,
+          algoLibId: library.algoLibId,
+          version: library.version,
+          package: { bucket: library.location.bucket, key: library.location.path },
+        },
+        generation: context.generation,
+        abandoned: context.abandoned,
+      });
     }
     for (let round = 0; round < 2; round += 1) {
       const decision = decideRelease(

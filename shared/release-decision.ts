@@ -59,16 +59,21 @@ export type Decision =
 export const folderOf = (key: string): string => key.slice(0, key.lastIndexOf('/') + 1);
 
 /** The one ownership rule: the library lives in the candidate's bucket and folder, and is the one we created. */
-const ownedBy = (library: AlgoLib, record: LibraryRecord | undefined, candidate: Candidate): boolean =>
+export const ownedBy = (library: AlgoLib, record: LibraryRecord | undefined, candidate: Candidate): boolean =>
   library.location.bucket === candidate.bucket &&
   folderOf(library.location.path) === folderOf(candidate.packageKey) &&
   (record?.algoLibId === undefined || record.algoLibId === library.algoLibId);
 
 /** What the record says the library was before this upload, for `previous` of an interrupted update. */
-const recordedPrevious = (record: LibraryRecord | undefined, candidate: Candidate) =>
-  record?.version !== undefined && record.package !== undefined && record.version !== candidate.version
-    ? { version: record.version, packageKey: record.package.key }
-    : undefined;
+const recordedPrevious = (record: LibraryRecord | undefined, candidate: Candidate) => {
+  if (record?.version !== undefined && record.package !== undefined && record.version !== candidate.version)
+    return { version: record.version, packageKey: record.package.key };
+  // A record already brought up to CityVisual (see register.ts) keeps what came before in its history.
+  const before = record?.history.findLast(
+    (upload) => upload.state === 'REGISTERED' && upload.version !== candidate.version,
+  );
+  return before ? { version: before.version, packageKey: before.packageKey } : undefined;
+};
 
 /**
  * Decides what to do with `candidate` given what is known of its name.

@@ -352,6 +352,26 @@ describe('releases', () => {
       expect(t.registry.calls.update).toBe(1);
     });
 
+    it('brings a record behind CityVisual up to date when the next release of the name is decided (soak seed 1208)', async () => {
+      const t = createTestDeps();
+      await deliver(t, upload(t, '1.0.0').manifestKey);
+      t.store.beforeOperation = (operation, key) => {
+        if (operation === 'put' && key === 'status/.libraries/face.json') throw new Error('instance killed');
+      };
+      await expect(deliver(t, upload(t, '2.0.0').manifestKey, 'req-killed')).rejects.toThrow('instance killed');
+      delete t.store.beforeOperation;
+      t.clock.advance(61_000);
+
+      const older = await deliver(t, upload(t, '1.1.0').manifestKey);
+
+      expect(older).toMatchObject({ status: { state: 'CONFLICT', errors: [{ code: 'VERSION_DOWNGRADE' }] } });
+      expect(recordOf(t)).toMatchObject({
+        algoLibId: '36',
+        version: '2.0.0',
+        package: { key: 'library/face/face-2.0.0.tar.gz' },
+      });
+    });
+
     it('resolves ModifyAlgoLib committed but its answer lost (retried in the same run)', async () => {
       const t = createTestDeps();
       await deliver(t, upload(t, '1.0.0').manifestKey);
