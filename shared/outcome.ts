@@ -6,6 +6,7 @@
  */
 import type { Budget } from './budget.ts';
 import type { Config } from './config.ts';
+import { DeadlineError } from './errors.ts';
 import { type LibraryRecord, libraryRecordKeyOf, nextLibraryRecord } from './library-record.ts';
 import type { Logger } from './log.ts';
 import type { ClaimedUpload } from './name-claim.ts';
@@ -72,8 +73,19 @@ export const createOutcomeWriter = (deps: OutcomeWriterDeps) => {
   let keeping: RecordKeeping | undefined;
 
   /** Status writes may use the reserve kept back for them, up to a second before FC's own timeout. */
-  const write = (status: StatusDocument) =>
-    retry('status.write', () => statuses.put(statusKey, JSON.stringify(status)), budget.lastWrite);
+  /**
+   * Past the last-write deadline FC has killed this invocation, or should have: its claim has expired and another
+   * holder may be at work, so nothing more is written (a late write would put back an older answer or record).
+   */
+  const stillOurs = (what: string) => {
+    if (budget.lastWrite.remaining() <= 0)
+      throw new DeadlineError(`Expected to write the ${what} before the invocation's deadline; FC will run it again`);
+  };
+
+  const write = (status: StatusDocument) => {
+    stillOurs('status');
+    return retry('status.write', () => statuses.put(statusKey, JSON.stringify(status)), budget.lastWrite);
+  };
 
   const read = async (deadline: Deadline = budget.work) =>
     parseStatus(await retry('status.read', () => statuses.getBytes(statusKey, STATUS_READ_BYTES), deadline));
@@ -106,6 +118,7 @@ export const createOutcomeWriter = (deps: OutcomeWriterDeps) => {
       abandoned: keeping.abandoned,
     });
     const key = libraryRecordKeyOf(name, deps.config.statusPrefix);
+    stillOurs('library record');
     await retry('record.write', () => statuses.put(key, JSON.stringify(next)), budget.lastWrite);
   };
 

@@ -372,6 +372,23 @@ describe('releases', () => {
       });
     });
 
+    it('writes nothing more once past its last-write deadline, when another holder may have its claim', async () => {
+      const t = createTestDeps();
+      const v1 = upload(t, '1.0.0');
+      // The webhooks stall until after FC's timeout (a paused or overloaded instance that was not killed in time).
+      t.deps.notifier = {
+        notify: async () => {
+          t.clock.advance(120_000);
+          return undefined;
+        },
+      };
+
+      await expect(deliver(t, v1.manifestKey)).rejects.toBeInstanceOf(DeadlineError);
+
+      expect(statusAt(t, v1.statusKey)).toMatchObject({ state: 'REGISTERED' });
+      expect(recordOf(t)).toBeUndefined();
+    });
+
     it('resolves ModifyAlgoLib committed but its answer lost (retried in the same run)', async () => {
       const t = createTestDeps();
       await deliver(t, upload(t, '1.0.0').manifestKey);
