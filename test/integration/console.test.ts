@@ -198,8 +198,9 @@ describe('the console API on the local cloud', () => {
     const detail = await json<LibraryDetail>(`/api/libraries/${pair.name}`);
 
     // Assert
+    // Either half's event can be the one that found both halves and failed, depending on when FC ran it.
     expect(panels.deadLetters.find((letter) => letter.packageKey === pair.packageKey)).toMatchObject({
-      key: pair.manifestKey,
+      key: expect.toSatisfy((key: string) => key === pair.manifestKey || key === pair.packageKey),
       attempts: 3,
     });
     expect([noToken.status, wrongToken.status, asForm.status, unknown.status]).toEqual([403, 403, 415, 404]);
