@@ -47,7 +47,8 @@ const changes = (report: BenchReport): string => {
 
 | change | where | why (evidence) | effect |
 | --- | --- | --- | --- |
-| iconv-lite built as a sidecar file (\`dist/register/iconv-lite.js\`) that urllib requires only to decode a non-UTF-8 response | \`scripts/register-bundle.mjs\` (used by \`scripts/build.mjs\`) | a third of the bundle (≈ 480 KiB of code-page tables) that V8 scanned at every cold start and that no request of ours executes | with the next two rows, this run: load + initialize ${ms(before)} → ${ms(after)} (${before && after ? pct(after / before - 1) : '–'}), ${x(ratioToNaive(report, 'before'))} → ${x(ratioToNaive(report, 'after'))} the naive handler; bundle 1,441 KiB → 706 KiB |
+| OSS and CityVisual through signed-request clients (\`shared/oss-client.ts\`, \`shared/rpc-client.ts\`) instead of ali-oss and pop-core, held to them by tests (section 6) | \`functions/register/transports.ts\` | ali-oss and pop-core bundled alone needed ${ms(component(report, 'component-ali-oss'))} and ${ms(component(report, 'component-pop-core'))} of a ${ms(loadInit(report, 'naive') === undefined ? undefined : 0.4 * (loadInit(report, 'naive') as number))} budget; the lean clients' experiment of the previous run (0.24× the naive handler) | this run: load + initialize ${ms(loadInit(report, 'sdk-clients'))} → ${ms(after)}, ${x(ratioToNaive(report, 'sdk-clients'))} → ${x(ratioToNaive(report, 'after'))} the naive handler; bundle 549 KiB → 195 KiB, no iconv-lite sidecar |
+| iconv-lite built as a sidecar file (\`dist/register/iconv-lite.js\`) that urllib requires only to decode a non-UTF-8 response | \`scripts/register-bundle.mjs\` (used by \`scripts/build.mjs\`) | a third of the bundle (≈ 480 KiB of code-page tables) that V8 scanned at every cold start and that no request of ours executes (no longer needed: the function does not bundle urllib) | with the next two rows, measured in the run of 01:05: load + initialize ${ms(before)} → ${ms(after)} (${before && after ? pct(after / before - 1) : '–'}), ${x(ratioToNaive(report, 'before'))} → ${x(ratioToNaive(report, 'after'))} the naive handler; bundle 1,441 KiB → 706 KiB |
 | \`z.locales\` cut down to English in the bundle | same | zod's \`locales\` module re-exports 60-odd locales (≈ 250 KiB); only English is ever used | (in the first row) |
 | the three schemas on \`zod/mini\` (same messages, same JSON Schema), English set once in \`shared/zod.ts\` | \`shared/manifest.ts\`, \`shared/config.ts\`, \`shared/oss-event.ts\` | zod with our schemas, bundled alone: ≈ 20.5 ms with classic zod, ≈ 7.6 ms with mini (probe, 21 interleaved rounds, 15:10); ≈ 160 KiB less code to compile | bundle 707 → 549 KiB; load + initialize ≈ 15 ms less (paired, 25 rounds, 15:10); this run: zod with schemas alone ${ms(component(report, 'component-zod-schemas'))} |
 | log lines stringified without a replacer function (Error fields converted first) | \`shared/log.ts\` | the replacer ran once per value of every line | part of the per-event figures of this run |
@@ -62,53 +63,49 @@ const changes = (report: BenchReport): string => {
 const coldWhy = (report: BenchReport): string => {
   const naive = loadInit(report, 'naive');
   const after = loadInit(report, 'after');
+  const sdk = loadInit(report, 'sdk-clients');
   const cache = loadInit(report, 'code-cache');
-  const objectOnly = loadInit(report, 'ali-oss-object-only');
-  const lean = loadInit(report, 'lean-clients');
   const events = report.functionRuns?.perEvent.series;
-  const leanEvents =
-    events?.['lean-clients'] && events.after
-      ? `Through the same events (section 3, the emulators checking every signature) it registers as the bundle does (${Object.entries(
-          events['lean-clients'].outcomes,
+  const sdkEvents =
+    events?.['sdk-clients'] && events.after
+      ? ` Per event (section 3) the shipped build uses ${x(pairedRatio(events.after.cpuMs, events['sdk-clients'].cpuMs))} of the SDK build's CPU, registering the same (${Object.entries(
+          events.after.outcomes,
         )
           .map(([state, count]) => `${state} ${count}`)
-          .join(', ')}), at ${x(pairedRatio(events['lean-clients'].cpuMs, events.after.cpuMs))} of its CPU per event.`
+          .join(', ')}).`
       : '';
   const flaggedCache = report.coldFlagged?.['code-cache']?.loadInit;
   const flaggedAfter = report.coldFlagged?.after?.loadInit;
   const target = naive === undefined ? undefined : 0.4 * naive;
-  const profile = report.profile?.median ?? {};
-  const share = (kind: string) => {
-    const total = Object.values(profile).reduce((sum, value) => sum + value, 0);
-    return total > 0 ? `${((100 * (profile[kind] ?? 0)) / total).toFixed(0)}%` : '–';
-  };
-  return `### Cold start (target 0.4× the naive handler): ${(ratioToNaive(report, 'after') ?? 1) <= 0.4 ? 'met' : 'missed'}
+  const verdict = (ratioToNaive(report, 'after') ?? 1) <= 0.4 ? 'met' : 'missed';
+  return `### Cold start (target 0.4× the naive handler): ${verdict}
 
-0.4× of this run's naive handler is ${ms(target)}. The shipped bundle needs ${ms(after)}, and its parts, each bundled and loaded alone, need: ali-oss ${ms(component(report, 'component-ali-oss'))}, pop-core ${ms(component(report, 'component-pop-core'))}, zod with our three schemas ${ms(component(report, 'component-zod-schemas'))}, the Node built-ins they require ${ms(component(report, 'node-builtins'))}.${(component(report, 'component-ali-oss') ?? 0) > (target ?? Number.POSITIVE_INFINITY) ? ' ali-oss alone is past the target.' : ''} The profile says why packing cannot get there: ${share('bundle code: module bodies, initialize, lazy compiles')} of the cold start is running the SDKs' module bodies (and compiling the functions they call), ${share('V8 compile of the bundle (top level)')} is V8 compiling the bundle, ${share('Node built-ins (load and run) and the module loader')} is Node's own modules. A bundle only saves the naive handler's module resolution and file reads (≈ 300 files); what is loaded, not how it is packed, decides the rest. That saving depends on the machine: in a quieter run of this work (14:45, load average ≈ 2.5) the naive handler took 79.0 ms, the bundle before 79.8 ms (1.01×: no gain at all) and this build 66.0 ms (0.83×); under load the naive handler's file reads suffer most and the ratio looks better (0.69–0.77×) than it is.
+0.4× of this run's naive handler is ${ms(target)}; the shipped bundle needs ${ms(after)} (${x(ratioToNaive(report, 'after'))}). What got it there is what is loaded, not how it is packed: ali-oss alone, bundled, needs ${ms(component(report, 'component-ali-oss'))}${(component(report, 'component-ali-oss') ?? 0) > (target ?? Number.POSITIVE_INFINITY) ? ' (past the whole target by itself)' : ''}, pop-core ${ms(component(report, 'component-pop-core'))}; the function's own OSS and RPC clients together ${ms(component(report, 'component-oss-rpc-clients'))}; zod with our three schemas ${ms(component(report, 'component-zod-schemas'))}; the Node built-ins the bundle requires ${ms(component(report, 'node-builtins'))}. The same source with ali-oss and pop-core as its transports (the row "as shipped before") needs ${ms(sdk)} = ${x(ratioToNaive(report, 'sdk-clients'))} the naive handler: no packing of the SDKs came near the target (the earlier runs' experiments: stubbing ali-oss's non-object code −5%, the iconv-lite sidecar, the platform shim, zod/mini: section 5).
 
-- **"Require only \`ali-oss/lib/client\`"** is what the package's main already is (\`"main": "./lib/client.js"\`); it is client.js itself that merges the bucket, image, RTMP, cluster, STS and multipart code into the prototype. Stubbing those files (experiment row) gives ${ms(objectOnly)} (${after && objectOnly ? pct(objectOnly / after - 1) : '–'}), and ties the build to ali-oss internals: not shipped.
-- **A V8 code cache** made at build time (experiment row; what Node 22's \`module.enableCompileCache\` automates) gives ${ms(cache)} = ${x(ratioToNaive(report, 'code-cache'))} the naive handler, by far the largest cut found (it skips most of the compiling, not the running). But V8 accepts a cache only from the same V8 version with the same flags: under the FC emulator's \`--max-old-space-size\` it is rejected and costs ${ms(flaggedCache ? median(flaggedCache) : undefined)} against ${ms(flaggedAfter ? median(flaggedAfter) : undefined)} without it; on FC's nodejs20 runtime neither is under our control, and the cache would make the code zip differ per build machine. Not shipped; worth revisiting on a runtime with Node 22's compile cache.
-- **zod** is already \`zod/mini\` (≈ ${ms(component(report, 'component-zod-schemas'))} with our schemas, against ≈ 20.5 ms with classic zod): what is left of it is the schemas' own construction.
-- **Lean signed-request clients** (experiment row: \`bench/lean/oss-lean.ts\` and \`bench/lean/rpc-lean.ts\` behind the shipped adapters, ali-oss and pop-core not loaded at all; \`bench/lean/\` stands in for each SDK's API) give ${ms(lean)} = ${x(ratioToNaive(report, 'lean-clients'))} the naive handler (${after && lean ? pct(lean / after - 1) : '–'} against this build), the only lever found that reaches the target without a code cache. ${leanEvents} What is proven (\`test/unit/oss-lean.test.ts\`, \`test/unit/rpc-lean.test.ts\`): on generated requests (fast-check; keys with spaces, \`+\`, \`%\`, \`'\`, CJK, \`.\` and \`..\` segments; with and without STS tokens; V4 for OSS; the five OSS operations and the three RPC actions) both clients send byte-for-byte what ali-oss and pop-core send to one recording server, V4 and HMAC-SHA1 signatures included; every OSS error shape \`toOssError\` sees (XML error bodies, 404/412/5xx without a body, \`x-oss-err\`, a refused connection) and every CityVisual one \`classifyCityVisualError\` sees (API errors, throttling, a non-JSON gateway page, an id past 2^53, a 5xx with \`{}\`, a refused connection) is classified the same. **Not shipped**, because the rest of the bar is not met yet: timeouts are one timer per request where urllib has a connect and a response timeout and httpx a connect and a read timeout (the same names and classification, not the same moments); keep-alive is Node's Agent, without agentkeepalive's 4 s free-socket timeout that drops sockets a frozen FC instance left behind; the Content-Type ali-oss derives from a key's extension is reproduced for the pipeline's suffixes only (\`.json\`, \`.tar.gz\`); \`toOssError\` lives in \`shared/object-store.ts\`, which imports ali-oss, so an adapter using it loads ali-oss again until it moves to a file of its own; json-bigint (pop-core's parser, kept for ids past 2^53) would become a direct dependency; and neither the integration tests nor the soak have run with the lean clients wired in.
-- **Deferring** the SDKs to the first invocation would only move the time out of the measured window (the brief rules it out), so nothing was moved: load + initialize is the whole cold start here.
+- **Signed-request clients, shipped** (\`shared/oss-client.ts\`, \`shared/rpc-client.ts\`, wired in \`functions/register/transports.ts\`): the four OSS operations and GetBucketVersioning with OSS's V4 signature, the three RPC actions with HMAC-SHA1, over node:http. They are held to the SDKs they replace, each point tested against the SDK itself: the same request bytes on generated requests (fast-check: keys with spaces, \`+\`, \`%\`, \`'\`, CJK, \`.\` and \`..\` segments, ten suffixes; with and without STS tokens; \`test/unit/oss-client.test.ts\`, \`test/unit/rpc-client.test.ts\`), the same User-Agent and Content-Type (mime's, for any extension), the same error fields for every answer shape \`toOssError\` and \`classifyCityVisualError\` see; the same timeouts and keep-alive (\`test/unit/client-timing.test.ts\`: urllib's connect timer then response timer, none on a streamed body, httpx's idle timeout and read timer; a connect and an answer each within the timeout but together past it succeed with both; agentkeepalive 3 with ali-oss's settings and urllib's \`Keep-Alive: timeout=\` adjustment); the same answers from the OSS and CityVisual emulators, STS rotation included (\`test/integration/oss-client.test.ts\`, \`test/integration/rpc-client.test.ts\`), and every integration test and the soak run through them. One difference is deliberate: a connection cut mid-body is a retryable \`ResponseError\` with ours, where ali-oss reports a non-retryable error carrying the answer's status (local/README.md).${sdkEvents} The CLI keeps ali-oss (multipart uploads with progress).
+- **A V8 code cache** made at build time (experiment row; what Node 22's \`module.enableCompileCache\` automates) gives ${ms(cache)} = ${x(ratioToNaive(report, 'code-cache'))} the naive handler. V8 accepts a cache only from the same V8 version with the same flags: under the FC emulator's \`--max-old-space-size\` it is rejected and costs ${ms(flaggedCache ? median(flaggedCache) : undefined)} against ${ms(flaggedAfter ? median(flaggedAfter) : undefined)} without it; on FC's nodejs20 runtime neither is under our control, and the cache would make the code zip differ per build machine. Not shipped.
+- **Deferring** anything to the first invocation would only move the time out of the measured window, so nothing was moved: load + initialize is the whole cold start here.
 `;
 };
 
 const perEventVerdict = (report: BenchReport) => {
   const series = report.functionRuns?.perEvent.series;
-  if (!series?.after || !series.bare) return '–';
-  const wall = pairedRatio(series.after.wallMs, series.bare.wallMs) <= 1.2;
-  const cpu = pairedRatio(series.after.cpuMs, series.bare.cpuMs) <= 1.2;
+  const bare = series?.['bare-same'];
+  if (!series?.after || !bare) return '–';
+  const wall = pairedRatio(series.after.wallMs, bare.wallMs) <= 1.2;
+  const cpu = pairedRatio(series.after.cpuMs, bare.cpuMs) <= 1.2;
   return wall && cpu ? 'met' : `${wall ? 'wall met' : 'wall missed'}, ${cpu ? 'CPU met' : 'CPU missed'}`;
 };
 
 const perEventWhy = (report: BenchReport): string => {
   const series = report.functionRuns?.perEvent.series;
-  const cpuGap = series?.after && series.bare ? median(series.after.cpuMs) - median(series.bare.cpuMs) : undefined;
-  const wallGap = series?.after && series.bare ? median(series.after.wallMs) - median(series.bare.wallMs) : undefined;
+  const same = series?.['bare-same'];
+  const five = series?.bare;
+  const sdk = series?.['sdk-clients'];
+  const ratio = (a: number[] | undefined, b: number[] | undefined) => (a && b ? pairedRatio(a, b) : undefined);
   return `### Per event (target 1.2× the bare script): ${perEventVerdict(report)}
 
-Since the releases work (issue 11) the handler makes nine requests where the bare script makes five (section 2): the status bucket's versioning (asked once per instance every few minutes; in this series each round is a fresh pair on one instance, so it is mostly cached), the library record read and written under the claim, and the claim's release marker, which lets a duplicate or a newer version proceed without waiting for an expiry. Before that work the handler made exactly the bare script's five requests, and measured 1.32× in CPU in this run's "bundle before" row. The gap is CPU, not waiting: ${ms(cpuGap)} of CPU against ${ms(wallGap)} of wall in this run. It is what the function does besides the requests. An elimination experiment (investigation, 14:16 and 14:18, side by side in one driver, 250–300 rounds; variant bundles with one feature cut each, not shipped) put numbers on it, in ms of CPU per event:
+The bare script is held to the handler's own requests (eight on a first release since the releases work: section 2), made with ali-oss and pop-core and nothing else; the handler's CPU per event is ${x(ratio(series?.after?.cpuMs, same?.cpuMs))} of it, its wall ${x(ratio(series?.after?.wallMs, same?.wallMs))}. Against the first design's five requests (the second bare row) the ratios are ${x(ratio(series?.after?.cpuMs, five?.cpuMs))} (CPU) and ${x(ratio(series?.after?.wallMs, five?.wallMs))} (wall): the three requests the releases work added (the library record read and written, the claim's release marker) cost the bare script itself ${x(ratio(same?.cpuMs, five?.cpuMs))} of its CPU. What brought the handler under the same-requests script is its transports: the same function with ali-oss and pop-core (the "as shipped before" row) uses ${x(ratio(sdk?.cpuMs, same?.cpuMs))} of the script's CPU, the signed-request clients ${x(ratio(series?.after?.cpuMs, sdk?.cpuMs))} of that (no urllib/httpx layers, no xml2js, no per-request option merging). The rest of the handler's work (event and manifest validation, structured logs, the retry wrapper, the claim and status documents) was measured by elimination in an earlier investigation (14:16 and 14:18, side by side in one driver, 250–300 rounds; variant bundles with one feature cut each, not shipped), in ms of CPU per event, with the SDK clients then:
 
 | variant | CPU per event | saved |
 | --- | ---: | ---: |
@@ -119,7 +116,7 @@ Since the releases work (issue 11) the handler makes nine requests where the bar
 | without the event's zod validation | 3.53 | 0.00 |
 | bare script (then with the refresh hook) | 2.69 | 0.84 |
 
-With all four cut (14:18): 2.42 against 2.83 for the handler and 2.18 for the bare script, so the four explain ≈ 60% of the gap; the rest is the orchestration itself (claim and status documents, deadlines) and the garbage it leaves. None of it is a needless request or a serial wait, and each is a feature the brief keeps (validation, structured logs, retries, the name claim). Both cheaper forms have since been taken (the schemas on zod/mini, the logger without a \`JSON.stringify\` replacer); the rows above were measured before them, and this run's handler includes them.
+With all four cut (14:18): 2.42 against 2.83 for the handler and 2.18 for the bare script, so the four explained ≈ 60% of the gap then; the rest is the orchestration itself (claim and status documents, deadlines) and the garbage it leaves. None of it is a needless request or a serial wait, and each is a feature the brief keeps. Both cheaper forms have since been taken (the schemas on zod/mini, the logger without a \`JSON.stringify\` replacer).
 `;
 };
 
@@ -167,7 +164,7 @@ What the function keeps is flat (retained heap per 1,000 events in section 3). T
 const openItems = `## Open items
 
 1. **Both events of a pair register under a backlog:** the second replays after a claim read, a status read and sometimes a 250 ms sleep, and may deliver the webhook twice. An event whose own object is the older half could leave the registration to the newer half's event, but that gives up the second chance the older event gives a pair whose newer event is lost (dead-lettered); kept for robustness.
-2. **Cold start:** the lean clients reach the target (experiment row); to ship them: move \`toOssError\` and \`classifyCityVisualError\` out of the files that import the SDKs, give the lean clients urllib's/httpx's two timeouts and agentkeepalive's free-socket timeout, wire \`createLeanOssStore\` and the reshaped registry over \`call\` in \`functions/register/deps.ts\`, and run the integration tests and the soak. Otherwise a V8 code cache once the runtime's Node and flags are pinned (or Node 22's compile cache); ali-oss alone is past the target.
+2. **Cold start:** the function no longer loads ali-oss or pop-core; nothing of them has been run against real OSS or CityVisual endpoints (no machine here reaches Alibaba Cloud), only against the emulators and byte for byte against the SDKs.
 3. **template.yml:** \`NODE_OPTIONS=--max-semi-space-size=8\` and/or \`MALLOC_ARENA_MAX=2\` if the 128 MiB line matters more than ≈ 10–15 ms of cold start.
 4. The bench runs the emulators, the function and the publishers on the same cores; numbers on a quiet machine will be higher for throughput, lower for latency. The ratios are what to compare across runs.
 `;

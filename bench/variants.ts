@@ -94,7 +94,7 @@ const COMPONENT_SOURCES: Record<string, (root: string) => string> = {
     "import OSS from 'ali-oss';\nexport const initialize = () => { (globalThis as { keep?: unknown }).keep = OSS; };\n",
   'pop-core': () =>
     "import RPCClient from '@alicloud/pop-core';\nexport const initialize = () => { (globalThis as { keep?: unknown }).keep = RPCClient; };\n",
-  'the OSS and RPC clients': (root) =>
+  'oss + rpc clients': (root) =>
     `import { createOssClient } from '${root}/shared/oss-client.ts';
 import { createRpcClient } from '${root}/shared/rpc-client.ts';
 export const initialize = () => {
