@@ -76,3 +76,17 @@ export const cliModulesBuild = (outdir = CLI_OUT) => ({
   // zodEnglishOnly first: it cuts zod's locales module in both copies of zod.
   plugins: [zodEnglishOnly, platformShim, zodClassicCopy],
 });
+
+/**
+ * `algolib validate` once more, as one CommonJS file that bin/algolib.js runs for it (cli/validate-main.ts says why):
+ * no ES module loader, one file instead of fourteen. Built from the same modules as the ES build, with the same cuts.
+ */
+export const cliValidateBuild = (outdir = CLI_OUT) => ({
+  ...commonOptions,
+  entryPoints: ['cli/validate-main.ts'],
+  outfile: `${outdir}/validate.cjs`,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  plugins: [zodEnglishOnly],
+});
