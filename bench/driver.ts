@@ -22,6 +22,8 @@ export type PerEventRequest = {
   /** Function bundles to run, by name; each gets its own events (a fresh pair each). */
   handlers: Array<{ name: string; bundle: string; events: Uploaded[] }>;
   barePairs: BarePair[];
+  /** Pairs for the bare script that makes the handler's requests (`requests: 'same'`). */
+  bareSamePairs: BarePair[];
   warmup: number;
 };
 
@@ -90,6 +92,11 @@ const perEvent = async (request: PerEventRequest): Promise<PerEventResult> => {
   const { createBareRegistration } = require('./bare-registration.ts') as typeof import('./bare-registration.ts');
   const bare = createBareRegistration(request.setup.env, request.setup.credentials);
   subjects.push({ name: 'bare', run: (index) => bare(request.barePairs[index] as BarePair).then(() => undefined) });
+  const bareSame = createBareRegistration(request.setup.env, request.setup.credentials, 'same');
+  subjects.push({
+    name: 'bare-same',
+    run: (index) => bareSame(request.bareSamePairs[index] as BarePair).then(() => undefined),
+  });
 
   const series: Record<string, SeriesResult> = {};
   for (const { name } of subjects) series[name] = { wallMs: [], cpuMs: [], outcomes: {} };

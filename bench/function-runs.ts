@@ -43,7 +43,8 @@ export const measureFunctionRuns = async (
         return publisher.put(pair.manifestKey, pair.manifestBytes);
       });
 
-    // Per event: the clean path without webhooks (the handler's nine requests against the bare script's five).
+    // Per event: the clean path without webhooks, against the bare script with the handler's requests and with the
+    // first design's five.
     const rounds = options.rounds + options.warmup;
     const handlers = [];
     for (const { name, bundle } of bundles) {
@@ -52,6 +53,8 @@ export const measureFunctionRuns = async (
     }
     const barePairs = Array.from({ length: rounds }, (_, index) => newPair('evbare', index));
     await upload(barePairs);
+    const bareSamePairs = Array.from({ length: rounds }, (_, index) => newPair('evbaresame', index));
+    await upload(bareSamePairs);
     const perEvent = await inDriver<PerEventResult>(
       {
         type: 'per-event',
@@ -59,6 +62,7 @@ export const measureFunctionRuns = async (
         bucket,
         handlers,
         barePairs: barePairs.map(barePairOf),
+        bareSamePairs: bareSamePairs.map(barePairOf),
         warmup: options.warmup,
       },
       [],

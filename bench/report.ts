@@ -81,20 +81,28 @@ export const verdicts = (report: BenchReport): Verdict[] => {
     });
   }
   const series = report.functionRuns?.perEvent.series;
-  if (series?.after && series.bare) {
-    const wall = pairedRatio(series.after.wallMs, series.bare.wallMs);
-    const cpu = pairedRatio(series.after.cpuMs, series.bare.cpuMs);
+  // The target is held against the bare script that makes the handler's own requests; the first design's five are
+  // shown beside it (what the releases work's requests cost on top).
+  for (const [bareName, what] of [
+    ['bare-same', 'bare SDK script, the same requests'],
+    ['bare', "bare SDK script, the first design's five requests"],
+  ] as const) {
+    const bare = series?.[bareName];
+    if (!series?.after || !bare) continue;
+    const wall = pairedRatio(series.after.wallMs, bare.wallMs);
+    const cpu = pairedRatio(series.after.cpuMs, bare.cpuMs);
+    const target = bareName === 'bare-same' ? '≤ 1.2×' : '(context)';
     out.push({
-      figure: 'Per event, handler ÷ bare SDK script: wall',
-      target: '≤ 1.2×',
-      measured: `${x3(wall)} (${ms(median(series.after.wallMs))} vs ${ms(median(series.bare.wallMs))})`,
-      met: wall <= 1.2,
+      figure: `Per event, handler ÷ ${what}: wall`,
+      target,
+      measured: `${x3(wall)} (${ms(median(series.after.wallMs))} vs ${ms(median(bare.wallMs))})`,
+      met: bareName === 'bare-same' ? wall <= 1.2 : undefined,
     });
     out.push({
-      figure: 'Per event, handler ÷ bare SDK script: CPU',
-      target: '≤ 1.2×',
-      measured: `${x3(cpu)} (${ms(median(series.after.cpuMs))} vs ${ms(median(series.bare.cpuMs))})`,
-      met: cpu <= 1.2,
+      figure: `Per event, handler ÷ ${what}: CPU`,
+      target,
+      measured: `${x3(cpu)} (${ms(median(series.after.cpuMs))} vs ${ms(median(bare.cpuMs))})`,
+      met: bareName === 'bare-same' ? cpu <= 1.2 : undefined,
     });
   }
   const burst = report.burst;
@@ -271,14 +279,19 @@ const perEventSection = (report: BenchReport): string => {
   const runs = report.functionRuns;
   if (!runs) return '';
   const { series } = runs.perEvent;
-  const bare = series.bare;
+  const bare = series['bare-same'] ?? series.bare;
+  const bareLabels: Record<string, string> = {
+    'bare-same': "bare SDK script, the handler's requests (bench/bare-registration.ts, `same`)",
+    bare: "bare SDK script, the first design's five requests (`first-design`)",
+  };
+  const isBare = (name: string) => name in bareLabels;
   const rows = Object.entries(series).map(([name, s]) => [
-    name === 'bare' ? 'bare SDK script (bench/bare-registration.ts)' : labelOf(report, name),
+    bareLabels[name] ?? labelOf(report, name),
     ms(median(s.wallMs)),
     range(s.wallMs),
-    bare && name !== 'bare' ? x(pairedRatio(s.wallMs, bare.wallMs)) : '–',
+    bare && !isBare(name) ? x(pairedRatio(s.wallMs, bare.wallMs)) : '–',
     ms(median(s.cpuMs)),
-    bare && name !== 'bare' ? x(pairedRatio(s.cpuMs, bare.cpuMs)) : '–',
+    bare && !isBare(name) ? x(pairedRatio(s.cpuMs, bare.cpuMs)) : '–',
     Object.entries(s.outcomes)
       .map(([state, count]) => `${state} ${count}`)
       .join(', '),
@@ -292,7 +305,7 @@ const perEventSection = (report: BenchReport): string => {
   return [
     '## 3. Per-event cost',
     '',
-    `The handler runs in a driver process of its own (\`bench/driver.ts\`), against a running local cloud in the bench's process, with the environment template.yml gives the function and an STS triplet with the FC emulator's permissions. Each event registers a fresh pair (the clean path, webhooks off). The bare script makes the five requests of the first design (GET manifest, HEAD package, PUT claim, CreateAlgoLib, PUT status); since the releases work the handler makes nine (section 2: the status bucket's versioning once per instance every few minutes, the library record read and written, the claim's release marker), so the ratio also prices what versions cost. ${series.bare?.wallMs.length ?? 0} rounds after a warm-up, the subjects interleaved in rotating order; CPU is \`process.cpuUsage()\` over the event (every thread of the process, GC included). Ratios are medians of per-round ratios.`,
+    `The handler runs in a driver process of its own (\`bench/driver.ts\`), against a running local cloud in the bench's process, with the environment template.yml gives the function and an STS triplet with the FC emulator's permissions. Each event registers a fresh pair (the clean path, webhooks off). "× bare" is against the bare SDK script that makes the handler's own requests with ali-oss and pop-core (GET manifest ∥ HEAD package, GET library record, PUT claim, CreateAlgoLib, PUT status, PUT library record, PUT claim release; the versioning once per instance, as the handler asks it): what the handler adds to the same I/O. The bare script of the first design (GET manifest, HEAD package, PUT claim, CreateAlgoLib, PUT status) is shown beside it; the difference between the two bare rows is what the releases work's requests cost. ${series.bare?.wallMs.length ?? 0} rounds after a warm-up, the subjects interleaved in rotating order; CPU is \`process.cpuUsage()\` over the event (every thread of the process, GC included). Ratios are medians of per-round ratios.`,
     '',
     table(
       ['subject', 'wall (median)', 'wall p10 – p90', 'wall × bare', 'CPU (median)', 'CPU × bare', 'outcomes'],

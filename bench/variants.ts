@@ -1,16 +1,15 @@
 /**
  * The bundles the cold-start section loads side by side: the shipped one (dist/register), the one before this work
- * (the baseline commit's source built with that commit's options), two experiments that are measured but not
- * shipped, and single components (to say where the time goes).
+ * (the baseline commit's source built with that commit's options), the same source with the SDKs as its transports,
+ * an experiment that is measured but not shipped (a V8 code cache), and single components (to say where the time goes).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import {
   commonOptions,
-  ICONV_SIDECAR,
   iconvSidecar,
   platformShim,
   registerBuilds,
@@ -29,31 +28,17 @@ export type Variants = {
 };
 
 /**
- * ali-oss's client.js merges bucket, RTMP, image, cluster, STS and multipart code into its prototype; the function
- * calls head/get/getStream/put only. Stubbing those files is what "load only the client" would buy: measured, not
- * shipped (a later ali-oss could move a helper the object methods need into one of them).
+ * The function's transports resolved to bench/sdk-transports.ts (ali-oss and pop-core behind the same ports): the
+ * function as it shipped before the signed-request clients, built from today's source.
  */
-const aliOssObjectOnly: Plugin = {
-  name: 'ali-oss-object-only',
+const sdkTransports = (root: string): Plugin => ({
+  name: 'sdk-transports',
   setup(builder) {
-    const stubbed =
-      /^\.\/(bucket|rtmp|image|cluster|sts|managed-upload|common\/(bucket|image|multipart-copy|multipart|parallel))$/;
-    builder.onResolve({ filter: stubbed }, (args) =>
-      /ali-oss[\\/]lib[\\/]client\.js$/.test(args.importer) ? { path: args.path, namespace: 'stub' } : undefined,
+    builder.onResolve({ filter: /^\.\/transports\.ts$/ }, (args) =>
+      /functions[\\/]register[\\/]deps\.ts$/.test(args.importer)
+        ? { path: join(root, 'bench/sdk-transports.ts') }
+        : undefined,
     );
-    builder.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
-      contents: /^\.\/(image|cluster)$/.test(args.path) ? 'module.exports = () => undefined;' : 'module.exports = {};',
-      loader: 'js',
-    }));
-  },
-};
-
-/** `ali-oss` and `@alicloud/pop-core` resolved to bench/lean/'s stand-ins over the lean clients. */
-const leanClients = (root: string): Plugin => ({
-  name: 'lean-clients',
-  setup(builder) {
-    builder.onResolve({ filter: /^ali-oss$/ }, () => ({ path: join(root, 'bench/lean/ali-oss.ts') }));
-    builder.onResolve({ filter: /^@alicloud\/pop-core$/ }, () => ({ path: join(root, 'bench/lean/pop-core.ts') }));
   },
 });
 
@@ -109,6 +94,17 @@ const COMPONENT_SOURCES: Record<string, (root: string) => string> = {
     "import OSS from 'ali-oss';\nexport const initialize = () => { (globalThis as { keep?: unknown }).keep = OSS; };\n",
   'pop-core': () =>
     "import RPCClient from '@alicloud/pop-core';\nexport const initialize = () => { (globalThis as { keep?: unknown }).keep = RPCClient; };\n",
+  'the OSS and RPC clients': (root) =>
+    `import { createOssClient } from '${root}/shared/oss-client.ts';
+import { createRpcClient } from '${root}/shared/rpc-client.ts';
+export const initialize = () => {
+  const credentials = () => ({ accessKeyId: 'a', accessKeySecret: 'b' });
+  (globalThis as { keep?: unknown }).keep = [
+    createOssClient({ endpoint: 'http://127.0.0.1:9', region: 'oss-cn-shanghai', timeoutMs: 1000, credentials }),
+    createRpcClient({ endpoint: 'http://127.0.0.1:9', apiVersion: '2018-10-30', credentials }),
+  ];
+};
+`,
   'zod + schemas': (root) =>
     `import { loadConfig } from '${root}/shared/config.ts';
 import { parseManifest } from '${root}/shared/manifest.ts';
@@ -159,38 +155,24 @@ export const buildVariants = async (
   }
 
   const experiments: Variant[] = [];
-  // Experiment 1: ali-oss's object methods only.
+  // The same function with ali-oss and pop-core as its transports (as shipped before the signed-request clients).
   await buildAll(
-    registerBuilds(join(out, 'ali-oss-object-only'), {
-      plugins: [iconvSidecar, zodEnglishOnly, platformShim, aliOssObjectOnly],
+    registerBuilds(join(out, 'sdk-clients'), {
+      plugins: [iconvSidecar, zodEnglishOnly, platformShim, sdkTransports(root)],
     }),
     root,
   );
   experiments.push({
-    name: 'ali-oss-object-only',
-    label: 'experiment: ali-oss object methods only',
-    module: join(out, 'ali-oss-object-only/index.js'),
-    note: 'not shipped: stubs ali-oss internals',
+    name: 'sdk-clients',
+    label: 'this build with ali-oss + pop-core as its transports (as shipped before)',
+    module: join(out, 'sdk-clients/index.js'),
+    note: 'replaced: see "Cold start" in the notes',
   });
-  // Experiment: the lean clients (bench/lean/oss-lean.ts, bench/lean/rpc-lean.ts) in place of ali-oss and pop-core, behind
-  // the same adapters (bench/lean/ stands in for each SDK's API): what loading them would save.
-  await buildAll(
-    registerBuilds(join(out, 'lean-clients'), {
-      plugins: [iconvSidecar, zodEnglishOnly, platformShim, leanClients(root)],
-    }),
-    root,
-  );
-  experiments.push({
-    name: 'lean-clients',
-    label: 'experiment: lean OSS + RPC clients instead of ali-oss + pop-core',
-    module: join(out, 'lean-clients/index.js'),
-    note: 'not shipped: see "Cold start" in the notes',
-  });
+  // Experiment: a V8 code cache of this build.
   // Experiment 2: a V8 code cache of this build.
   const cacheDir = join(out, 'code-cache');
   mkdirSync(cacheDir, { recursive: true });
   copyFileSync(after.module, join(cacheDir, 'bundle.js'));
-  copyFileSync(join(dirname(after.module), ICONV_SIDECAR), join(cacheDir, ICONV_SIDECAR));
   writeFileSync(join(cacheDir, 'index.js'), CODE_CACHE_LOADER);
   const made = spawnSync(process.execPath, ['-e', CODE_CACHE_MAKER, cacheDir], { env, encoding: 'utf8' });
   if (made.status === 0) {
@@ -226,7 +208,14 @@ export const buildVariants = async (
     const entry = join(sources, `${slug}.ts`);
     writeFileSync(entry, source(root));
     const dir = join(out, `component-${slug}`);
-    await buildAll(registerBuilds(dir, { entry, nodePaths: [join(root, 'node_modules')] }), root);
+    await buildAll(
+      registerBuilds(dir, {
+        entry,
+        nodePaths: [join(root, 'node_modules')],
+        plugins: [iconvSidecar, zodEnglishOnly, platformShim],
+      }),
+      root,
+    );
     components.push({ name: `component-${slug}`, label: `${name} alone (bundled)`, module: join(dir, 'index.js') });
   }
   return { after, before, experiments, components, ...(beforeMissing ? { beforeMissing } : {}) };

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import type OSS from 'ali-oss';
 import { RemoteError } from '../shared/errors.ts';
-import { type ObjectInfo, objectInfoOf, toOssError } from '../shared/object-store.ts';
+import { type ObjectInfo, objectInfoOf } from '../shared/object-store.ts';
+import { toOssError } from '../shared/oss-errors.ts';
 import { deadlineAt, withRetry } from '../shared/retry.ts';
 import { explainRemoteError } from './errors.ts';
 import type { OssSettings, Target } from './target.ts';

@@ -14,8 +14,8 @@ import { type Plan, willChange } from '../deploy/plan.ts';
 import { planLines, planSummary } from '../deploy/plan-text.ts';
 import { type DeployRequest, runDeploy } from '../deploy/run-deploy.ts';
 import type { LocalCloudState } from '../local/cloud.ts';
+import { createAliOssStore } from '../platform/oss/ali-oss-store.ts';
 import type { Credentials } from '../shared/credentials.ts';
-import { createOssStore } from '../shared/object-store.ts';
 import { COMMON_OPTIONS, expectPositionals, type Parsed, parseCommandArgs } from './args.ts';
 import type { Command, Env } from './command.ts';
 import {
@@ -339,7 +339,7 @@ const bucketStep = async (
     );
     return [];
   }
-  const store = createOssStore({
+  const store = createAliOssStore({
     endpoint: access.endpoint,
     region: access.region,
     bucket,

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 export const ICONV_SIDECAR = 'iconv-lite.js';
 
 /**
- * iconv-lite is ~480 KiB of code-page tables (a third of the bundle) that urllib requires lazily, only to decode a
+ * iconv-lite is ~480 KiB of code-page tables that urllib (ali-oss's HTTP client) requires lazily, only to decode a
  * response whose charset is not UTF-8. Bundled, V8 still has to scan it at every cold start; as a sidecar file it is
- * read only on that rare path, with the same code and the same behaviour.
+ * read only on that rare path, with the same code and the same behaviour. The shipped function no longer bundles
+ * urllib (its OSS client is shared/oss-client.ts); the bench's build of it with the SDKs still uses this.
  */
 export const iconvSidecar = {
   name: 'iconv-lite-sidecar',
@@ -63,22 +64,25 @@ export const commonOptions = {
 };
 
 /**
- * The esbuild option sets that make the function's code folder `outdir`: index.js and its iconv-lite sidecar.
- * `entry` and `plugins` let the bench build variants of the same function.
+ * The esbuild option sets that make the function's code folder `outdir`: index.js, and the iconv-lite sidecar when
+ * `plugins` hold `iconvSidecar` (builds that bundle urllib). `entry` and `plugins` let the bench build variants of the
+ * same function.
  */
 export const registerBuilds = (
   outdir,
-  { entry = 'functions/register/index.ts', plugins = [iconvSidecar, zodEnglishOnly, platformShim], ...overrides } = {},
+  { entry = 'functions/register/index.ts', plugins = [zodEnglishOnly, platformShim], ...overrides } = {},
 ) => [
   { ...commonOptions, ...overrides, entryPoints: [entry], outfile: join(outdir, 'index.js'), minify: true, plugins },
-  {
-    ...commonOptions,
-    ...overrides,
-    stdin: {
-      contents: "module.exports = require('iconv-lite');",
-      resolveDir: overrides.absWorkingDir ?? process.cwd(),
-    },
-    outfile: join(outdir, ICONV_SIDECAR),
-    minify: true,
-  },
+  ...(plugins.includes(iconvSidecar) ? [iconvBuild(outdir, overrides)] : []),
 ];
+
+const iconvBuild = (outdir, overrides) => ({
+  ...commonOptions,
+  ...overrides,
+  stdin: {
+    contents: "module.exports = require('iconv-lite');",
+    resolveDir: overrides.absWorkingDir ?? process.cwd(),
+  },
+  outfile: join(outdir, ICONV_SIDECAR),
+  minify: true,
+});

@@ -1,12 +1,12 @@
 /**
- * ObjectStore: the few OSS operations the pipeline needs, as a port, and its adapter over `ali-oss`.
- * Every adapter error becomes a `RemoteError` that says whether a retry can help.
+ * ObjectStore: the few OSS operations the pipeline needs, as a port, and the function's adapter over
+ * shared/oss-client.ts (the CLI's, over ali-oss, is platform/oss/ali-oss-store.ts). Every adapter error becomes a
+ * `RemoteError` that says whether a retry can help (shared/oss-errors.ts).
  */
 import { createHash } from 'node:crypto';
-import OSS from 'ali-oss';
 import { updateCrc64 } from './crc64.ts';
-import type { Credentials } from './credentials.ts';
-import { RemoteError } from './errors.ts';
+import type { OssClient, OssClientError } from './oss-client.ts';
+import { toOssError } from './oss-errors.ts';
 
 /** `lastModified`: when OSS says the object was written (epoch ms, to the second); tells a re-upload of identical bytes. */
 export type ObjectInfo = { size: number; etag: string; crc64: string | undefined; lastModified?: number | undefined };
@@ -63,99 +63,11 @@ export const boundedBy = (store: ObjectStore, remainingMs: () => number, capMs: 
   };
 };
 
-export type OssStoreOptions = {
-  endpoint: string;
-  region: string;
-  bucket: string;
-  timeoutMs: number;
-  /** Read at every request, so rotated STS credentials are used as soon as the FC context carries them. */
-  credentials: () => Credentials;
-};
-
-type AliOssError = { name?: string; code?: string; status?: number; message?: string; requestId?: string };
-
-const RETRYABLE_OSS_CODES = new Set([
-  'RequestError',
-  'ResponseTimeoutError',
-  'ConnectionTimeoutError',
-  'ServiceUnavailable',
-  'InternalError',
-]);
-
-/**
- * Codes by which OSS refuses the caller's credentials rather than its request; they come with 403, and any other 403
- * (AccessDenied and its kind) is a permission refusal as well. Source: "How to troubleshoot 403 status codes",
- * https://www.alibabacloud.com/help/en/oss/how-to-troubleshoot-403-status-code-when-you-access-oss, and the error
- * center's 0002-* entries (e.g. https://help.aliyun.com/en/oss/user-guide/0002-00000008).
- */
-const CREDENTIAL_OSS_CODES = new Set([
-  'InvalidAccessKeyId',
-  'SignatureDoesNotMatch',
-  'InvalidSecurityToken',
-  'AccessKeyIdAndSecurityTokenNotMatch',
-  'SecurityTokenExpired',
-]);
-
-/** The RAM action an operation needs (https://www.alibabacloud.com/help/en/oss/user-guide/ram-policy-overview). */
-const RAM_ACTIONS: Record<string, string> = {
-  HeadObject: 'oss:GetObject',
-  GetObject: 'oss:GetObject',
-  PutObject: 'oss:PutObject',
-  GetBucketVersioning: 'oss:GetBucketVersioning',
-};
-
-const deploymentFix = (code: string, operation: string) =>
-  CREDENTIAL_OSS_CODES.has(code)
-    ? "the function's credentials were refused (check the service role FC runs it with)"
-    : `the function's role needs ${RAM_ACTIONS[operation] ?? `the permission for ${operation}`}`;
-
-/**
- * Wraps an ali-oss error. Network errors (status -1/-2), timeouts, 429 and 5xx are retryable. A refusal of the
- * caller (403, or a credential code) is a fault of the deployment, not of the package: `deployment: true`, not
- * retryable at once, and a message that names the refused operation and the permission to grant (never a secret).
- *
- * @example
- * ```ts
- * toOssError({ status: 403, code: 'AccessDenied' }, 'PutObject', 'status/a.json').message;
- * // "OSS PutObject status/a.json refused: AccessDenied (HTTP 403) — the function's role needs oss:PutObject"
- * ```
- */
-export const toOssError = (error: unknown, operation: string, key: string): RemoteError => {
-  const e = (error ?? {}) as AliOssError;
-  const code = e.code || e.name || 'UnknownError';
-  const status = typeof e.status === 'number' ? e.status : undefined;
-  const detail = e.requestId ? `, request id ${e.requestId}` : '';
-  const httpStatus = status && status > 0 ? ` (HTTP ${status}${detail})` : detail ? ` (${detail.slice(2)})` : '';
-  if (status === 403 || CREDENTIAL_OSS_CODES.has(code)) {
-    return new RemoteError(
-      { service: 'oss', code, retryable: false, httpStatus: status, deployment: true },
-      `OSS ${operation} ${key} refused: ${code}${httpStatus} — ${deploymentFix(code, operation)}`,
-      { cause: error },
-    );
-  }
-  const retryable =
-    RETRYABLE_OSS_CODES.has(code) || status === undefined || status < 0 || status >= 500 || status === 429;
-  return new RemoteError(
-    { service: 'oss', code, retryable, httpStatus: status },
-    `OSS ${operation} ${key} failed: ${code}${httpStatus}`,
-    { cause: error },
-  );
-};
-
-type VersioningClient = {
-  getBucketVersioning(bucket: string, options: { timeout?: number }): Promise<{ versionStatus?: string }>;
-};
-
-const isNotFound = (error: unknown) => (error as AliOssError)?.status === 404;
-
-const header = (headers: unknown, name: string): string | undefined => {
+/** One header's value (the first, when repeated). */
+export const header = (headers: unknown, name: string): string | undefined => {
   const value = (headers as Record<string, string | string[] | undefined>)[name];
   return Array.isArray(value) ? value[0] : value;
 };
-
-/** ali-oss takes a per-request `timeout` over the client's. */
-const timeoutOf = (limits: CallLimits | undefined) =>
-  limits?.timeoutMs === undefined ? {} : { timeout: limits.timeoutMs };
 
 /** `Last-Modified` (an HTTP date, to the second) as epoch ms, or `undefined`. */
 export const lastModifiedOf = (headers: unknown): number | undefined => {
@@ -163,7 +75,7 @@ export const lastModifiedOf = (headers: unknown): number | undefined => {
   return Number.isFinite(value) ? value : undefined;
 };
 
-const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
+export const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 
 /**
  * What a HEAD's headers say of an object (ali-oss's `res.headers`): size, ETag without quotes, CRC-64 when OSS has one.
@@ -181,146 +93,144 @@ export const objectInfoOf = (headers: unknown): ObjectInfo => ({
 });
 
 /** Total size from `Content-Range: bytes 0-99/1234`, else the body's length. */
-const totalSize = (headers: unknown, bodyLength: number): number => {
+export const totalSize = (headers: unknown, bodyLength: number): number => {
   const range = header(headers, 'content-range');
   const total = range?.match(/\/(\d+)$/)?.[1];
   return total ? Number(total) : bodyLength;
 };
 
 /**
- * An `ObjectStore` over one bucket with `ali-oss` (V4 signatures, STS credentials refreshed per request).
+ * SHA-256 (hex), CRC-64 (decimal, as OSS writes it) and size of a streamed body, hashed as it goes by.
  *
  * @example
  * ```ts
- * const store = createOssStore({ endpoint, region: 'oss-cn-shanghai', bucket, timeoutMs: 10_000, credentials: () => context.credentials });
+ * await digestOf(Readable.from([Buffer.from('abc')])); // { size: 3, sha256: 'ba78…', crc64: '…' }
+ * ```
+ */
+export const digestOf = async (stream: AsyncIterable<Buffer>): Promise<ObjectDigest> => {
+  const hash = createHash('sha256');
+  let crc = 0n;
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    crc = updateCrc64(crc, chunk);
+    size += chunk.length;
+  }
+  return { size, sha256: hash.digest('hex'), crc64: crc.toString() };
+};
+
+/** ali-oss's `successStatuses` of each operation (lib/common/object/head.js, get.js, object.js, getBucketVersioning.js). */
+const SUCCESS = { head: [200, 304], get: [200, 206, 304], put: [200], versioning: [200] } as const;
+
+const isNotFound = (error: unknown) => (error as OssClientError | undefined)?.status === 404;
+
+const limitOf = (limits: CallLimits | undefined) =>
+  limits?.timeoutMs === undefined ? {} : { timeoutMs: limits.timeoutMs };
+
+/**
+ * The `ObjectStore` port over one bucket with shared/oss-client.ts: the function's store, call for call what the
+ * ali-oss adapter (platform/oss/ali-oss-store.ts) does, with the same errors (`toOssError`).
+ *
+ * @example
+ * ```ts
+ * const client = createOssClient({ endpoint, region: 'oss-cn-shanghai', timeoutMs: 10_000, credentials: () => context.credentials });
+ * const store = createOssStore({ client, bucket: 'algolib-drop' });
  * await store.head('library/face/face-1.2.0.tar.gz');
  * ```
  */
-export const createOssStore = (options: OssStoreOptions): ObjectStore => {
-  const initial = options.credentials();
-  const client = new OSS({
-    endpoint: options.endpoint,
-    region: options.region,
-    bucket: options.bucket,
-    accessKeyId: initial.accessKeyId,
-    accessKeySecret: initial.accessKeySecret,
-    // STS: the credentials are swapped in before every request (`useCurrentCredentials`), not by ali-oss's own
-    // refreshSTSToken hook, which would run an async refresh, reformat the keys and check them on every request. An
-    // interval that never elapses keeps ali-oss from warning that no refresh is configured.
-    ...(initial.securityToken
-      ? { stsToken: initial.securityToken, refreshSTSTokenInterval: Number.MAX_SAFE_INTEGER }
-      : {}),
-    authorizationV4: true,
-    timeout: options.timeoutMs,
-  });
-  // ali-oss signs every request with these fields (its own refresh hook assigns the same ones).
-  const signing = (
-    client as unknown as { options: { accessKeyId: string; accessKeySecret: string; stsToken?: string } }
-  ).options;
-  /** Takes the context's current credentials (a property read and three comparisons, no I/O). */
-  const useCurrentCredentials = () => {
-    if (!initial.securityToken) return;
-    const current = options.credentials();
-    const token = current.securityToken ?? '';
-    if (signing.accessKeyId !== current.accessKeyId) signing.accessKeyId = current.accessKeyId;
-    if (signing.accessKeySecret !== current.accessKeySecret) signing.accessKeySecret = current.accessKeySecret;
-    if (signing.stsToken !== token) signing.stsToken = token;
-  };
-
+export const createOssStore = ({ client, bucket }: { client: OssClient; bucket: string }): ObjectStore => {
   const call = async <T>(operation: string, key: string, run: () => Promise<T>): Promise<T> => {
-    useCurrentCredentials();
     try {
       return await run();
     } catch (error) {
       throw toOssError(error, operation, key);
     }
   };
-
-  /** One GET of the whole object, hashed with SHA-256 and CRC-64 as it streams by. */
-  const streamDigest = (key: string, limits: CallLimits | undefined) =>
-    call('GetObject', key, async (): Promise<ObjectDigest | undefined> => {
-      let result: Awaited<ReturnType<typeof client.getStream>>;
-      try {
-        result = await client.getStream(key, timeoutOf(limits));
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
-      const hash = createHash('sha256');
-      let crc = 0n;
-      let size = 0;
-      for await (const chunk of result.stream as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        crc = updateCrc64(crc, chunk);
-        size += chunk.length;
-      }
-      return { size, sha256: hash.digest('hex'), crc64: crc.toString() };
-    });
-
+  const orMissing = async <T>(run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+  const put = (key: string, body: string, limits: CallLimits | undefined, headers?: Record<string, string>) =>
+    client.send(
+      {
+        method: 'PUT',
+        bucket,
+        key,
+        body: Buffer.from(body),
+        mime: 'application/json',
+        successStatuses: SUCCESS.put,
+        ...(headers ? { headers } : {}),
+      },
+      limitOf(limits),
+    );
   return {
     head: (key, limits) =>
-      call('HeadObject', key, async () => {
-        try {
-          const { res } = await client.head(key, timeoutOf(limits));
-          return objectInfoOf(res.headers);
-        } catch (error) {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }
-      }),
-
+      call('HeadObject', key, () =>
+        orMissing(async () => {
+          const { headers } = await client.send(
+            { method: 'HEAD', bucket, key, successStatuses: SUCCESS.head },
+            limitOf(limits),
+          );
+          return objectInfoOf(headers);
+        }),
+      ),
     getBytes: (key, maxBytes, limits) =>
-      call('GetObject', key, async () => {
-        try {
-          const { res, content } = await client.get(key, {
-            headers: { Range: `bytes=0-${maxBytes}` },
-            ...timeoutOf(limits),
-          });
-          const buffer = content as Buffer;
+      call('GetObject', key, () =>
+        orMissing(async () => {
+          const { headers, body } = await client.send(
+            { method: 'GET', bucket, key, headers: { Range: `bytes=0-${maxBytes}` }, successStatuses: SUCCESS.get },
+            limitOf(limits),
+          );
+          const buffer = body ?? Buffer.alloc(0);
           // A view, not a copy: the bytes are only parsed.
           const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
           return {
             bytes,
-            size: totalSize(res.headers, bytes.byteLength),
-            etag: unquote(header(res.headers, 'etag')),
-            lastModified: lastModifiedOf(res.headers),
+            size: totalSize(headers, bytes.byteLength),
+            etag: unquote(header(headers, 'etag')),
+            lastModified: lastModifiedOf(headers),
           };
-        } catch (error) {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }
-      }),
-
-    digest: (key, limits) => streamDigest(key, limits),
-
-    versioning: (limits) =>
-      call('GetBucketVersioning', options.bucket, async () => {
-        // ali-oss 6.23 lib/common/bucket/getBucketVersioning.js; @types/ali-oss does not declare it.
-        const { versionStatus } = await (client as unknown as VersioningClient).getBucketVersioning(
-          options.bucket,
-          timeoutOf(limits),
+        }),
+      ),
+    digest: (key, limits) =>
+      call('GetObject', key, async (): Promise<ObjectDigest | undefined> => {
+        const response = await orMissing(() =>
+          client.send(
+            { method: 'GET', bucket, key, successStatuses: SUCCESS.get },
+            { ...limitOf(limits), stream: true },
+          ),
         );
-        return versionStatus === 'Enabled' || versionStatus === 'Suspended' ? versionStatus : undefined;
+        if (!response?.stream) return undefined;
+        return digestOf(response.stream);
       }),
-
+    versioning: (limits) =>
+      call('GetBucketVersioning', bucket, async () => {
+        const { body } = await client.send(
+          { method: 'GET', bucket, subresource: 'versioning', successStatuses: SUCCESS.versioning },
+          limitOf(limits),
+        );
+        // <VersioningConfiguration><Status>Enabled|Suspended</Status></VersioningConfiguration>; no Status: never
+        // enabled (ali-oss reads the same element with xml2js).
+        const status = /<Status>\s*(Enabled|Suspended)\s*<\/Status>/.exec(body?.toString('utf8') ?? '')?.[1];
+        return status === 'Enabled' || status === 'Suspended' ? status : undefined;
+      }),
     putIfAbsent: (key, body, limits) =>
       call('PutObject', key, async () => {
         try {
-          await client.put(key, Buffer.from(body), {
-            headers: { 'x-oss-forbid-overwrite': 'true' },
-            ...timeoutOf(limits),
-            mime: 'application/json',
-          });
+          await put(key, body, limits, { 'x-oss-forbid-overwrite': 'true' });
           return true;
         } catch (error) {
-          if ((error as AliOssError)?.code === 'FileAlreadyExists') return false;
+          if ((error as OssClientError).code === 'FileAlreadyExists') return false;
           throw error;
         }
       }),
-
     put: (key, body, limits) =>
       call('PutObject', key, async () => {
-        await client.put(key, Buffer.from(body), { mime: 'application/json', ...timeoutOf(limits) });
+        await put(key, body, limits);
       }),
   };
 };

@@ -1,14 +1,14 @@
 /** Wires the ports of the register function from its config: built once per instance, in `initialize`. */
 import { chatRobotChannel } from '../../shared/chat-robots.ts';
-import { createPopCoreRegistry } from '../../shared/cityvisual.ts';
+import { createRegistry } from '../../shared/cityvisual.ts';
 import type { Config } from '../../shared/config.ts';
 import type { Credentials } from '../../shared/credentials.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { createNotifier } from '../../shared/notifier.ts';
-import { createOssStore } from '../../shared/object-store.ts';
 import { createRateWindow } from '../../shared/rate-window.ts';
 import type { RegisterDeps } from '../../shared/register.ts';
 import { webhookChannel } from '../../shared/webhooks.ts';
+import { objectStores, rpcCall } from './transports.ts';
 
 /** The parts of a robot's URL that are its credential: query values and the hook id at the end of the path. */
 const tokensOf = (url: string): string[] => {
@@ -44,14 +44,7 @@ export const createDeps = (
 ): Omit<RegisterDeps, 'log' | 'notifier'> & {
   notifierFor(log: Logger): RegisterDeps['notifier'];
 } => {
-  const store = (bucket: string) =>
-    createOssStore({
-      endpoint: config.ossEndpoint,
-      region: config.ossRegion,
-      bucket,
-      timeoutMs: config.ossTimeoutMs,
-      credentials,
-    });
+  const store = objectStores(config, credentials);
   const packages = store(config.bucket);
   // One slot book per instance: a robot's rate limit holds across the invocations this instance serves.
   const rateWindow = createRateWindow();
@@ -65,12 +58,11 @@ export const createDeps = (
     config,
     packages,
     statuses: config.statusBucket === config.bucket ? packages : store(config.statusBucket),
-    registry: createPopCoreRegistry({
-      endpoint: config.cityVisual.endpoint,
+    registry: createRegistry({
+      call: rpcCall(config, credentials),
       instanceId: config.cityVisual.instanceId,
       regionId: config.cityVisual.regionId,
       oss: config.cityVisual.oss,
-      credentials,
     }),
     notifierFor: (log) => createNotifier({ channels, timeoutMs: config.webhooks.timeoutMs, log }),
     now: Date.now,

@@ -14,7 +14,7 @@ import {
   startCityVisualEmulator,
 } from '../../local/cityvisual/cityvisual-emulator.ts';
 import { rpcStringToSign } from '../../local/cityvisual/rpc-signature.ts';
-import { classifyCityVisualError } from '../../shared/cityvisual.ts';
+import { classifyCityVisualError } from '../../shared/cityvisual-errors.ts';
 import { OSS_ENDPOINT, OSS_READER, ossAccess } from '../fixtures/cityvisual-reader.ts';
 
 const INSTANCE = 'cityvisual-test01';

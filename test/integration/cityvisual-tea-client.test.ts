@@ -11,7 +11,7 @@ import {
   type CityVisualEmulator,
   startCityVisualEmulator,
 } from '../../local/cityvisual/cityvisual-emulator.ts';
-import { classifyCityVisualError } from '../../shared/cityvisual.ts';
+import { classifyCityVisualError } from '../../shared/cityvisual-errors.ts';
 import { OSS_ENDPOINT, OSS_READER, ossAccess } from '../fixtures/cityvisual-reader.ts';
 
 const INSTANCE = 'cityvisual-tea01';

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { crc64 as referenceCrc64 } from 'crc64-ecma182.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OssEmulator, startOssEmulator } from '../../local/oss/oss-emulator.ts';
+import { createAliOssStore } from '../../platform/oss/ali-oss-store.ts';
 import type { Credentials } from '../../shared/credentials.ts';
 import type { RemoteError } from '../../shared/errors.ts';
-import { createOssStore } from '../../shared/object-store.ts';
 import { aliOssClient } from '../fixtures/ali-oss-client.ts';
 
 const BUCKET = 'adapter-test';
@@ -30,9 +30,9 @@ afterAll(async () => {
 });
 
 const storeWith = (credentials: () => Credentials, bucket = BUCKET) =>
-  createOssStore({ endpoint: oss.endpoint, region: oss.region, bucket, timeoutMs: 5000, credentials });
+  createAliOssStore({ endpoint: oss.endpoint, region: oss.region, bucket, timeoutMs: 5000, credentials });
 
-describe('createOssStore', () => {
+describe('createAliOssStore', () => {
   it('signs every request with the STS triplet current at that moment', async () => {
     // Arrange: FC hands the instance a new triplet for the same key id; OSS then accepts only the new one.
     const first = { accessKeyId: 'STS.rotating', accessKeySecret: 'first-secret', securityToken: 'first-token' };

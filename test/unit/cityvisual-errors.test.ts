@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyCityVisualError, deploymentFault, parseAlgoLibItem } from '../../shared/cityvisual.ts';
+import { parseAlgoLibItem } from '../../shared/cityvisual.ts';
+import { classifyCityVisualError, deploymentFault } from '../../shared/cityvisual-errors.ts';
 import { RemoteError } from '../../shared/errors.ts';
 
 const apiError = (code: string, status: number) => ({

@@ -77,6 +77,22 @@ const where = (found: Import) => `${found.from}:${found.line} imports '${found.s
 const FILES = sourceFiles();
 const IMPORTS = FILES.flatMap(importsOf);
 
+/** Every source file `entry` reaches through relative imports (itself included). */
+const reachableFrom = (entry: string): Set<string> => {
+  const importsByFile = new Map<string, string[]>();
+  for (const found of IMPORTS)
+    importsByFile.set(found.from, [...(importsByFile.get(found.from) ?? []), targetOf(found)]);
+  const reached = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (reached.has(file)) continue;
+    reached.add(file);
+    pending.push(...(importsByFile.get(file) ?? []));
+  }
+  return reached;
+};
+
 /** The folders `edges` reach in a cycle, or [] when the graph has none (depth-first, three colours). */
 const cycleIn = (edges: Map<string, Set<string>>): string[] => {
   const state = new Map<string, 'open' | 'done'>();
@@ -142,19 +158,24 @@ describe('the import graph', () => {
     expect(cycleIn(edges)).toEqual([]);
   });
 
+  it('keeps the SDKs out of the function: nothing it loads imports ali-oss or pop-core (its transports are shared/oss-client.ts and shared/rpc-client.ts)', () => {
+    const reached = reachableFrom(FUNCTION_ENTRY);
+    const sdkImports = [...reached].flatMap((file) =>
+      [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]/gm)]
+        .map((match) => match[1] ?? '')
+        .filter((specifier) => /^(ali-oss|@alicloud\/pop-core|urllib|httpx)(\/|$)/.test(specifier))
+        .map((specifier) => `${file} imports ${specifier}`),
+    );
+    expect(reached.has('shared/oss-client.ts') && reached.has('shared/rpc-client.ts')).toBe(true);
+    expect(sdkImports).toEqual([]);
+  });
+
   it('keeps shared/ to what the function bundles: every file is reachable from its entry', () => {
-    const importsByFile = new Map<string, string[]>();
-    for (const found of IMPORTS)
-      importsByFile.set(found.from, [...(importsByFile.get(found.from) ?? []), targetOf(found)]);
-    const reached = new Set<string>();
-    const pending = [FUNCTION_ENTRY];
-    while (pending.length > 0) {
-      const file = pending.pop() as string;
-      if (reached.has(file)) continue;
-      reached.add(file);
-      pending.push(...(importsByFile.get(file) ?? []));
-    }
-    const unbundled = FILES.filter((file) => folderOf(file) === 'shared' && !reached.has(file));
+    const reached = reachableFrom(FUNCTION_ENTRY);
+    // Declarations (`*.d.ts`) type modules the bundle holds; nothing imports them.
+    const unbundled = FILES.filter(
+      (file) => folderOf(file) === 'shared' && !file.endsWith('.d.ts') && !reached.has(file),
+    );
     expect(unbundled, 'code the function never loads belongs outside shared/ (platform/, local/ or the tool)').toEqual(
       [],
     );

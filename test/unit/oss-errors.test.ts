@@ -1,6 +1,6 @@
 /** toOssError: how an ali-oss error becomes a RemoteError — transient, permanent, or a fault of the deployment. */
 import { describe, expect, it } from 'vitest';
-import { toOssError } from '../../shared/object-store.ts';
+import { toOssError } from '../../shared/oss-errors.ts';
 
 describe('toOssError', () => {
   it.each([

@@ -6,9 +6,10 @@
 import RPCClient from '@alicloud/pop-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLeanRpcClient } from '../../bench/lean/rpc-lean.ts';
-import { API_VERSION, classifyCityVisualError } from '../../shared/cityvisual.ts';
+import { API_VERSION } from '../../shared/cityvisual.ts';
+import { classifyCityVisualError } from '../../shared/cityvisual-errors.ts';
 import type { Credentials } from '../../shared/credentials.ts';
+import { createRpcClient } from '../../shared/rpc-client.ts';
 import { closedPort, type RecordedRequest, startRecordingServer } from '../fakes/recording-server.ts';
 
 let server: Awaited<ReturnType<typeof startRecordingServer>>;
@@ -92,7 +93,7 @@ describe('the lean RPC call sends what pop-core sends', () => {
             formatParams: false,
           });
           const sdk = recorded[0] as RecordedRequest;
-          const lean = createLeanRpcClient({
+          const lean = createRpcClient({
             endpoint,
             apiVersion: API_VERSION,
             credentials: () => credentials,
@@ -144,7 +145,7 @@ describe('the lean RPC call fails as pop-core does', () => {
       const sdk = await settle(() =>
         popCore(credentials).request('CreateAlgoLib', { A: 1 }, { method: 'POST', timeout: 5000, formatParams: false }),
       );
-      const lean = createLeanRpcClient({ endpoint, apiVersion: API_VERSION, credentials: () => credentials });
+      const lean = createRpcClient({ endpoint, apiVersion: API_VERSION, credentials: () => credentials });
       const ours = await settle(() => lean.call('CreateAlgoLib', { A: 1 }, 5000));
       lean.close();
       expect(ours).toEqual(sdk);
@@ -163,7 +164,7 @@ describe('the lean RPC call fails as pop-core does', () => {
       return { service, code, retryable, httpStatus };
     };
     const sdkError = await sdk.request('DescribeAlgoLibs', {}, { method: 'POST', timeout: 5000 }).catch(classify);
-    const lean = createLeanRpcClient({ endpoint: url, apiVersion: API_VERSION, credentials: () => credentials });
+    const lean = createRpcClient({ endpoint: url, apiVersion: API_VERSION, credentials: () => credentials });
     const leanError = await lean.call('DescribeAlgoLibs', {}, 5000).catch(classify);
     lean.close();
     expect(leanError).toEqual(sdkError);

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import RPCClient from '@alicloud/pop-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLeanRpcClient } from '../../bench/lean/rpc-lean.ts';
 import { type CityVisualEmulator, startCityVisualEmulator } from '../../local/cityvisual/cityvisual-emulator.ts';
-import { API_VERSION, classifyCityVisualError } from '../../shared/cityvisual.ts';
+import { API_VERSION } from '../../shared/cityvisual.ts';
+import { classifyCityVisualError } from '../../shared/cityvisual-errors.ts';
+import { createRpcClient } from '../../shared/rpc-client.ts';
 import { OSS_ENDPOINT, OSS_READER, ossAccess } from '../fixtures/cityvisual-reader.ts';
 
 const INSTANCE = 'cityvisual-lean01';
@@ -65,7 +66,7 @@ const popCoreCall =
 const leanCall =
   (secret = USER.accessKeySecret): Call =>
   async (action, params) => {
-    const client = createLeanRpcClient({
+    const client = createRpcClient({
       endpoint: emulator.endpoint,
       apiVersion: API_VERSION,
       credentials: () => ({ accessKeyId: USER.accessKeyId, accessKeySecret: secret }),

@@ -1,21 +1,22 @@
 /**
- * A lean RPC client for CityVisual's three actions (CreateAlgoLib, ModifyAlgoLib, DescribeAlgoLibs): what
+ * The function's RPC client for CityVisual's three actions (CreateAlgoLib, ModifyAlgoLib, DescribeAlgoLibs): what
  * `@alicloud/pop-core` 1.8's `request(action, params, { method: 'POST', timeout, formatParams: false })` sends (the
- * same form body with the same HMAC-SHA1 signature, the same headers: test/unit/rpc-lean.test.ts compares the two on
- * generated requests), resolving to pop-core's verbose answer `[body, entry]` and failing with the fields
- * `classifyCityVisualError` reads (`name`, `code`, `data`, `entry`), so the adapter over it stays as it is.
+ * same form body with the same HMAC-SHA1 signature, the same headers: test/unit/rpc-client.test.ts compares the two on
+ * generated requests), timed as httpx (pop-core's HTTP client) times it, resolving to pop-core's verbose answer
+ * `[body, entry]` and failing with the fields `classifyCityVisualError` reads (`name`, `code`, `data`, `entry`). It
+ * replaces pop-core in the function because loading pop-core costs a third of the cold-start budget (docs/bench.md).
  *
- * Not shipped: measured in the bench as the cold-start alternative to pop-core (docs/bench.md, "Cold start").
- *
- * Sources: @alicloud/pop-core lib/rpc.js (request, normalize, canonicalize, encode, timestamp), lib/helper.js
- * (DEFAULT_UA, DEFAULT_CLIENT), httpx lib/index.js (timeouts, error names).
+ * Sources: @alicloud/pop-core lib/rpc.js (request, normalize, canonicalize, encode, timestamp, the keep-alive agent),
+ * lib/helper.js (DEFAULT_UA, DEFAULT_CLIENT), httpx 2.3 lib/index.js (request: the socket timeout and the read timer;
+ * read: the rest of the read timer).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { arch, platform } from 'node:os';
 import JSONbig from 'json-bigint';
-import type { Credentials } from '../../shared/credentials.ts';
+import type { Credentials } from './credentials.ts';
 
 /** pop-core's version, which its User-Agent and x-sdk-client headers name. */
 export const POP_CORE_VERSION = '1.8.0';
@@ -89,27 +90,46 @@ export type RpcEntry = { url: string; response: { statusCode: number; headers: h
 /** The answers pop-core accepts as success codes (a body whose `Code` is one of these is not an error). */
 const SUCCESS_CODES = new Set<unknown>([200, '200', 'OK', 'Success', 'success']);
 
-export type LeanRpcOptions = {
+export type RpcClientOptions = {
   endpoint: string;
   apiVersion: string;
+  /** Read at every request, so rotated STS credentials are used as soon as the FC context carries them. */
   credentials: () => Credentials;
-  /** For tests: the request time and nonce. */
+  /** For tests: the request time and nonce, and a DNS lookup. */
   now?: () => Date;
   nonce?: () => string;
+  lookup?: LookupFunction;
 };
 
+export type RpcClient = {
+  /** One signed POST; resolves to `[body, entry]` as pop-core's verbose `request`. */
+  call<T = Record<string, unknown>>(
+    action: string,
+    params: Record<string, string | number>,
+    timeoutMs: number,
+  ): Promise<[T, RpcEntry]>;
+  close(): void;
+};
+
+/** httpx's `append`: the error's name and message prefixed (`RequestTimeout` + `Error`). */
+const timeoutError = (message: string) => Object.assign(new Error(message), { name: 'RequestTimeoutError' });
+
 /**
- * `call(action, params, timeoutMs)`: one signed POST; resolves to `[body, entry]` as pop-core's verbose `request`.
+ * Sends signed POSTs over one keep-alive agent (pop-core's: node's Agent, keepAlive, keepAliveMsecs 3000), timed as
+ * httpx times pop-core's `timeout`: the socket's idle timeout (`RequestTimeoutError`, "ConnectTimeout") from the
+ * start, and a read timer from the socket's connection (at once on a reused socket) until the body is read
+ * (`RequestTimeoutError`, "ReadTimeout"). An answer whose `Code` is not a success code rejects as pop-core does.
  *
  * @example
  * ```ts
- * const rpc = createLeanRpcClient({ endpoint: 'https://cityvisual.cn-shanghai.aliyuncs.com', apiVersion: '2018-10-30', credentials });
+ * const rpc = createRpcClient({ endpoint: 'https://cityvisual.cn-shanghai.aliyuncs.com', apiVersion: '2018-10-30', credentials });
  * const [body] = await rpc.call('DescribeAlgoLibs', { InstanceId: 'i', RegionId: 'cn-shanghai' }, 10_000);
  * ```
  */
-export const createLeanRpcClient = (options: LeanRpcOptions) => {
+export const createRpcClient = (options: RpcClientOptions): RpcClient => {
   const endpoint = options.endpoint.endsWith('/') ? options.endpoint.slice(0, -1) : options.endpoint;
   const url = new URL(`${endpoint}/`);
+  const href = `${endpoint}/`;
   const transport = url.protocol === 'https:' ? https : http;
   const agent = new transport.Agent({ keepAlive: true, keepAliveMsecs: 3000 });
   const now = options.now ?? (() => new Date());
@@ -129,6 +149,14 @@ export const createLeanRpcClient = (options: LeanRpcOptions) => {
         timestamp: rpcTimestamp(now()),
         nonce: nonce(),
       });
+      let settled = false;
+      let readTimer: NodeJS.Timeout | undefined;
+      const fail = (error: Error) => {
+        clearTimeout(readTimer);
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
       const request = transport.request({
         agent,
         method: 'POST',
@@ -136,25 +164,39 @@ export const createLeanRpcClient = (options: LeanRpcOptions) => {
         port: url.port || (url.protocol === 'https:' ? 443 : 80),
         path: '/',
         headers: rpcHeaders(action, options.apiVersion),
+        // httpx passes its connect timeout as the socket's idle timeout, for the whole exchange.
+        timeout: timeoutMs,
+        ...(options.lookup ? { lookup: options.lookup } : {}),
       });
-      const timer = setTimeout(() => {
-        const error = Object.assign(new Error(`ReadTimeout(${timeoutMs}). POST ${url.href} failed.`), {
-          name: 'RequestTimeoutError',
-          code: 'RequestTimeout',
-        });
-        request.destroy(error);
-      }, timeoutMs);
+      const startReadTimer = () => {
+        readTimer = setTimeout(() => {
+          request.destroy();
+          fail(timeoutError(`ReadTimeout(${timeoutMs}). POST ${href} failed.`));
+        }, timeoutMs);
+        readTimer.unref();
+      };
+      request.once('socket', (socket) => {
+        if (socket.connecting) socket.once('connect', startReadTimer);
+        else startReadTimer();
+      });
+      request.on('timeout', () => {
+        request.destroy();
+        fail(timeoutError(`ConnectTimeout: Connect ${href} failed.`));
+      });
       request.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
+        error.message += `POST ${href} failed.`;
+        fail(error);
       });
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', fail);
         response.on('end', () => {
-          clearTimeout(timer);
+          clearTimeout(readTimer);
+          if (settled) return;
+          settled = true;
           const entry: RpcEntry = {
-            url: url.href,
+            url: href,
             response: { statusCode: response.statusCode ?? 0, headers: response.headers },
           };
           let json: Record<string, unknown>;
@@ -166,11 +208,11 @@ export const createLeanRpcClient = (options: LeanRpcOptions) => {
           }
           if (json.Code && !SUCCESS_CODES.has(json.Code)) {
             reject(
-              Object.assign(new Error(`${String(json.Message)}, URL: ${url.href}`), {
+              Object.assign(new Error(`${String(json.Message)}, URL: ${href}`), {
                 name: `${String(json.Code)}Error`,
                 data: json,
                 code: json.Code,
-                url: url.href,
+                url: href,
                 entry,
               }),
             );

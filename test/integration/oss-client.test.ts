@@ -1,15 +1,16 @@
 /**
- * The lean OSS store against the OSS emulator (which checks V4 signatures as OSS does), side by side with the ali-oss
+ * The function's OSS store (over shared/oss-client.ts) against the OSS emulator (which checks V4 signatures as OSS does), side by side with the ali-oss
  * adapter on the same objects: every port call answers the same, including the STS triplet rotating under a live
  * store and the forbid-overwrite conflict.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLeanOssClient, createLeanOssStore } from '../../bench/lean/oss-lean.ts';
 import { type OssEmulator, startOssEmulator } from '../../local/oss/oss-emulator.ts';
+import { createAliOssStore } from '../../platform/oss/ali-oss-store.ts';
 import type { Credentials } from '../../shared/credentials.ts';
 import type { RemoteError } from '../../shared/errors.ts';
-import { createOssStore, type ObjectStore, toOssError } from '../../shared/object-store.ts';
+import { createOssStore, type ObjectStore } from '../../shared/object-store.ts';
+import { createOssClient } from '../../shared/oss-client.ts';
 
 const BUCKET = 'lean-test';
 let oss: OssEmulator;
@@ -25,25 +26,18 @@ afterAll(async () => {
 const stores = (credentials: () => Credentials): Array<[string, ObjectStore]> => [
   [
     'ali-oss',
-    createOssStore({ endpoint: oss.endpoint, region: oss.region, bucket: BUCKET, timeoutMs: 5000, credentials }),
+    createAliOssStore({ endpoint: oss.endpoint, region: oss.region, bucket: BUCKET, timeoutMs: 5000, credentials }),
   ],
   [
     'lean',
-    createLeanOssStore({
-      client: createLeanOssClient({
-        endpoint: oss.endpoint,
-        region: oss.region,
-        timeoutMs: 5000,
-        credentials,
-        userAgent: 'aliyun-sdk-nodejs/6.23.0 test',
-      }),
+    createOssStore({
+      client: createOssClient({ endpoint: oss.endpoint, region: oss.region, timeoutMs: 5000, credentials }),
       bucket: BUCKET,
-      toError: toOssError,
     }),
   ],
 ];
 
-describe('createLeanOssStore answers as createOssStore does', () => {
+describe("the function's store (shared/oss-client.ts) answers as the ali-oss store does", () => {
   it('head, getBytes, sha256, put and putIfAbsent, on present and missing keys with spaces, + and CJK', async () => {
     const key = { accessKeyId: 'LTAIlean', accessKeySecret: 'lean-secret' };
     oss.addCredential(key);

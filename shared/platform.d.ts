@@ -1,0 +1,5 @@
+// `platform` (ali-oss's dependency for its User-Agent) ships no types: the one property shared/oss-client.ts reads off Linux.
+declare module 'platform' {
+  const platform: { description: string };
+  export default platform;
+}
