@@ -30,7 +30,7 @@ export const invokedAs = (
 
 let current = 'algolib';
 
-/** Remembers the prefix for this process (index.ts calls it once at start). */
+/** Remembers the prefix for this process (main.ts calls it once at start). */
 export const setInvocation = (prefix: string): void => {
   current = prefix;
 };

@@ -8,7 +8,7 @@ import { COMMON_OPTIONS, expectPositionals, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { checkManifest, readManifestFile } from './manifest-input.ts';
 import { createOutput } from './output.ts';
-import { digestPackageFile } from './package-digest.ts';
+import type { PackageDigest } from './package-digest.ts';
 import { invalidManifestLines } from './status-view.ts';
 
 const OPTIONS = {
@@ -36,6 +36,10 @@ Examples:
   algolib validate examples/face-detector-1.0.0.manifest.json --package examples/face-detector-1.0.0.tar.gz
   algolib validate dist/face-1.2.0.manifest.json --json`;
 
+/** The package file's digest; its module (and node:crypto) loads only when --package asks for it. */
+const digestPackage = async (file: string): Promise<PackageDigest> =>
+  (await import('./package-digest.ts')).digestPackageFile(file);
+
 export const validate: Command = {
   usage,
   run: async (argv) => {
@@ -43,7 +47,7 @@ export const validate: Command = {
     const [manifestFile] = expectPositionals('validate', positionals, ['manifest']) as [string];
     const out = createOutput({ json: values.json ?? false });
     const bytes = await readManifestFile(manifestFile);
-    const digest = values.package === undefined ? undefined : await digestPackageFile(values.package);
+    const digest = values.package === undefined ? undefined : await digestPackage(values.package);
     const check = digest ? checkManifest(bytes, manifestFile, digest) : checkManifest(bytes, manifestFile);
     if (values.json) {
       out.json(
