@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -55,7 +56,26 @@ const machine = () => ({
   os: `${process.platform} ${release()}`,
 });
 
+/**
+ * `--render`: docs/bench.md written again from docs/bench.json, measuring nothing (after a change to the report's
+ * prose or layout; the figures stay those of the recorded run).
+ */
+const renderAgain = (root: string) => {
+  const docs = join(root, 'docs');
+  const { targets: _targets, ...report } = JSON.parse(readFileSync(join(docs, 'bench.json'), 'utf8')) as BenchReport & {
+    targets: unknown;
+  };
+  writeFileSync(join(docs, 'bench.md'), renderMarkdown(report, renderNotes(report)));
+  const biome = join(root, 'node_modules/.bin/biome');
+  if (existsSync(biome)) spawnSync(biome, ['format', '--write', join(docs, 'bench.md')], { stdio: 'ignore' });
+  log(`wrote ${join(docs, 'bench.md')} from ${join(docs, 'bench.json')}`);
+};
+
 export const main = async (): Promise<void> => {
+  if (process.argv.includes('--render')) {
+    renderAgain(projectRoot());
+    return;
+  }
   // The emulators' files (objects, the library table) go to tmpfs when there is one: their disk is not what is
   // measured, and on a shared machine it is the noisiest part. BENCH_TMPDIR overrides; `-` keeps the default.
   const scratch = chooseScratch();
