@@ -12,6 +12,7 @@
  * - One log entry per request: `{service:'webhook', id, type, verified, duplicate, status}`; never a header or secret.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
@@ -96,6 +97,8 @@ export const startWebhookReceiver = async (options: WebhookReceiverOptions = {})
   let script: ScriptedResponse[] = [];
   // Aborted by close(): ends the stalls of hanging scripted answers so nothing keeps running.
   const shutdown = new AbortController();
+  // Every request held by a `slow` fault listens on this signal until it answers: many at once is expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
 
   const verifies = (raw: string, req: IncomingMessage): boolean => {
     try {

@@ -61,6 +61,7 @@
  *   `RequestEntityTooLarge` (chosen: the gateway's limit and code are undocumented; no client of ours comes near it).
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -209,6 +210,8 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
   let created = 0;
   // Aborted by close(): cuts short the stalls of `slow` faults so nothing is left running.
   const shutdown = new AbortController();
+  // Every request held by a `slow` fault listens on this signal until it answers: many at once is expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
 
   /** Version, Format, Action and RegionId are checked after authentication (chosen order), then the Action runs. */
   const perform = (params: Record<string, string>, credential: RpcCredential) => {

@@ -46,6 +46,7 @@
  * - Allow rules are prefix lists, not RAM policies: a listing needs its `prefix` to lie under a readable prefix.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { closeSync, createReadStream, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -179,6 +180,8 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
     ...versioningOperations,
   };
   const shutdown = new AbortController();
+  // Every request held by a `slow` fault listens on this signal until it answers: many at once is expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
   let requests: Record<string, number> = {};
   let bytesServed = 0;
 
