@@ -473,11 +473,13 @@ class Registration {
       });
     }
     for (let round = 0; round < 2; round += 1) {
+      const current = await this.currentAnswer(library, record, candidate.version);
       const decision = decideRelease(
         {
           library,
           record,
-          currentManifestSha256: await this.currentManifestSha256(library, record, candidate.version),
+          currentManifestSha256: current.manifestSha256,
+          currentAnswered: current.answered,
           interrupted: attempted,
           sameFields: library !== undefined && sameFields(library, release.manifest),
         },
@@ -516,19 +518,30 @@ class Registration {
     );
   }
 
-  /** The manifest digest of the upload that made the library's current version, from our record or its status. */
-  private async currentManifestSha256(
+  /**
+   * Whether an answer (our record, or the REGISTERED status at the library's path) names the upload that made the
+   * library's current version, and that upload's manifest digest when the answer has one (statuses of 0.1.0 have none).
+   */
+  private async currentAnswer(
     library: AlgoLib | undefined,
     record: LibraryRecord | undefined,
     version: string,
-  ) {
+  ): Promise<{ answered: boolean; manifestSha256: string | undefined }> {
+    const none = { answered: false, manifestSha256: undefined };
     // Only a re-upload of the current version needs to know what made it.
-    if (!library || library.version !== version) return undefined;
-    if (record?.version === library.version && record.package?.key === library.location.path)
-      return record.manifestSha256;
-    if (library.location.bucket !== this.pair.bucket) return undefined;
+    if (!library || library.version !== version) return none;
+    // A record brought up to CityVisual (no digest) answered no one: the status at the library's path may have.
+    if (
+      record?.version === library.version &&
+      record.package?.key === library.location.path &&
+      record.manifestSha256 !== undefined
+    )
+      return { answered: true, manifestSha256: record.manifestSha256 };
+    if (library.location.bucket !== this.pair.bucket) return none;
     const status = await this.outcomes.statusOf(statusKeyOf(library.location.path, this.deps.config.statusPrefix));
-    return status?.state === 'REGISTERED' && status.version === library.version ? status.manifest.sha256 : undefined;
+    return status?.state === 'REGISTERED' && status.version === library.version
+      ? { answered: true, manifestSha256: status.manifest.sha256 }
+      : none;
   }
 
   /** Makes CityVisual match the decision; resolves to the answer to write (errors are CityVisual's). */

@@ -27,6 +27,11 @@ export type NameState = {
   record: LibraryRecord | undefined;
   /** The manifest digest of the upload that made the library's current version, when we know it. */
   currentManifestSha256: string | undefined;
+  /**
+   * An answer (our record, or a REGISTERED status at the library's path) names the upload that made the current
+   * version, even when it carries no digest (statuses written by 0.1.0). Absent: no answer does.
+   */
+  currentAnswered?: boolean;
   /** This upload was tried before (an earlier holder, or this run's own CityVisual call) without a final answer. */
   interrupted: boolean;
   /** CityVisual's library lists exactly the fields this candidate's manifest gives (see `sameFields`). */
@@ -101,9 +106,13 @@ export const decideRelease = (state: NameState, candidate: Candidate, policy: Ve
     if (samePath && state.currentManifestSha256 === candidate.manifestSha256)
       return { action: 'unchanged', algoLibId: library.algoLibId };
     // What made the current version is unknown (no record, no answer): only our own interrupted run can have put
-    // this very version at this very path since; failing that, CityVisual listing exactly this release's fields at
-    // this path (whose package the manifest pins and which was just verified) says it is this release.
-    if (samePath && state.currentManifestSha256 === undefined && state.interrupted) {
+    // this very version at this very path since. The evidence is that this upload was tried before, or, when every
+    // trace of that run was lost, CityVisual listing exactly this release's fields at this path (whose package the
+    // manifest pins and which was just verified). Either way no one has been told yet: the answer is the run's own
+    // (created or updated, notified), never `unchanged`, which is for a release already answered (soak seed 1211: a
+    // first release answered `unchanged` sent no webhook at all).
+    const unknown = state.currentManifestSha256 === undefined;
+    if (samePath && unknown && (state.interrupted || (state.sameFields && !state.currentAnswered))) {
       const previous = recordedPrevious(record, candidate);
       return {
         action: 'resumed',
@@ -112,8 +121,8 @@ export const decideRelease = (state: NameState, candidate: Candidate, policy: Ve
         ...(previous ? { previous } : {}),
       };
     }
-    if (samePath && state.currentManifestSha256 === undefined && state.sameFields)
-      return { action: 'unchanged', algoLibId: library.algoLibId };
+    // Answered before by a status without a digest (0.1.0): CityVisual listing exactly these fields is this release.
+    if (samePath && unknown && state.sameFields) return { action: 'unchanged', algoLibId: library.algoLibId };
     return {
       action: 'conflict',
       code: 'VERSION_EXISTS',

@@ -338,7 +338,7 @@ describe('releases', () => {
       expect(retried).toMatchObject({ status: { state: 'CONFLICT', errors: [{ code: 'VERSION_DOWNGRADE' }] } });
     });
 
-    it('answers a release whose every trace but CityVisual was lost REGISTERED, from the fields CityVisual lists', async () => {
+    it('answers a release whose every trace but CityVisual was lost REGISTERED, from the fields CityVisual lists, and notifies it', async () => {
       const t = createTestDeps();
       await deliver(t, upload(t, '1.0.0').manifestKey);
       const v2 = upload(t, '2.0.0');
@@ -348,8 +348,14 @@ describe('releases', () => {
 
       const result = await deliver(t, v2.manifestKey);
 
-      expect(result).toMatchObject({ status: { state: 'REGISTERED', algoLibId: '36', change: 'unchanged' } });
+      // Its run's own answer, told for the first time (soak seed 1211: answered `unchanged`, it sent no webhook).
+      expect(result).toMatchObject({
+        status: { state: 'REGISTERED', algoLibId: '36', change: 'updated', previous: { version: '1.0.0' } },
+      });
       expect(t.registry.calls.update).toBe(1);
+      expect(t.notifier.sent.filter((status) => status.version === '2.0.0').map((status) => status.change)).toEqual([
+        'updated',
+      ]);
     });
 
     it('brings a record behind CityVisual up to date when the next release of the name is decided (soak seed 1208)', async () => {

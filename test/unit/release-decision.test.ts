@@ -118,9 +118,19 @@ describe('decideRelease', () => {
       });
     });
 
-    it('is unchanged when nothing records what made the version but CityVisual lists exactly its fields (soak seed 1208)', () => {
+    it("resumes this release's own lost run when nothing records what made the version but CityVisual lists exactly its fields (soak seeds 1208, 1211)", () => {
       expect(
         decideRelease(state({ library: library('1.2.0'), sameFields: true }), candidate('1.2.0'), 'upgrade'),
+      ).toEqual({ action: 'resumed', algoLibId: '36', change: 'created' });
+    });
+
+    it('is unchanged when an answer without a digest (a 0.1.0 status) names the version and CityVisual lists exactly its fields', () => {
+      expect(
+        decideRelease(
+          state({ library: library('1.2.0'), currentAnswered: true, sameFields: true }),
+          candidate('1.2.0'),
+          'upgrade',
+        ),
       ).toEqual({ action: 'unchanged', algoLibId: '36' });
     });
 
