@@ -3,7 +3,7 @@
  * cloud, prints the report (Markdown), exits 0 when every invariant holds, 1 when one broke, 2 on a usage error.
  * Built with esbuild into dist/proving/soak.js (see the `soak` script); the seed in the output replays the run.
  */
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../local/cloud.ts';
@@ -93,11 +93,17 @@ const parseSoakArgs = (argv: string[]): { options: SoakOptions; json: string | u
   };
 };
 
-/** The FC emulator forks `instance-runner.cjs` from beside the bundle that inlined it: put it there. */
+/**
+ * The FC emulator forks `instance-runner.cjs` from beside the bundle that inlined it: put it there, every run. (Copied
+ * only when missing, a runner left by an older build stayed: one without per-invocation credentials made the function
+ * sign with its initializer's STS triplet until the emulator expired it, hundreds of InvalidSecurityToken failures
+ * per 1000 pairs in the soaks of one working copy and none in another.)
+ */
 const placeInstanceRunner = () => {
   if (typeof __dirname !== 'string') return;
+  const source = join(projectRoot(), 'local', 'fc', 'instance-runner.cjs');
   const target = join(__dirname, 'instance-runner.cjs');
-  if (!existsSync(target)) copyFileSync(join(projectRoot(), 'local', 'fc', 'instance-runner.cjs'), target);
+  if (target !== source) copyFileSync(source, target);
 };
 
 const main = async () => {
