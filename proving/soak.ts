@@ -21,7 +21,8 @@ const USAGE = `Usage: npm run soak -- [options]
   --concurrency C    publishers at once (default ${DEFAULT_SOAK_OPTIONS.concurrency})
   --instances I      FC instances at most (default ${DEFAULT_SOAK_OPTIONS.instances})
   --timeout T        the function's Timeout in seconds (default ${DEFAULT_SOAK_OPTIONS.timeoutSeconds})
-  --json FILE        also write the whole report as JSON
+  --json FILE        where to write the whole report as JSON (default: dist/proving/soak-<seed>.json, beside
+                     the soak's bundle: the details of a broken invariant, e.g. which library, are never lost)
 `;
 
 class UsageError extends Error {}
@@ -121,7 +122,12 @@ const main = async () => {
   process.stderr.write(`soak: ${options.pairs} pairs, seed ${options.seed}\n`);
   const report = await runSoak({ ...options, progress: (line) => process.stderr.write(`soak: ${line}\n`) });
   process.stdout.write(formatReport(report));
-  if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  // Always written: the Markdown summary names a broken invariant, the JSON names what broke it (pairs, libraries).
+  const jsonPath = json ?? (typeof __dirname === 'string' ? join(__dirname, `soak-${options.seed}.json`) : undefined);
+  if (jsonPath) {
+    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    process.stderr.write(`soak: the whole report: ${jsonPath}\n`);
+  }
   process.exitCode = report.ok ? 0 : 1;
 };
 
