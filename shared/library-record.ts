@@ -4,6 +4,7 @@
  * `algolib list`, `algolib status name@version` and the console read; CityVisual stays the truth for what the
  * library is (the record is never consulted to decide whether a library exists, only who created it).
  */
+import semverCompare from 'semver/functions/compare.js';
 import type { RegistrationState, StatusDocument } from './status.ts';
 
 /** One upload of this name that reached a terminal answer, newest last. */
@@ -77,9 +78,18 @@ export const librariesPrefixOf = (statusPrefix: string): string => `${statusPref
 export const libraryRecordKeyOf = (name: string, statusPrefix: string): string =>
   `${librariesPrefixOf(statusPrefix)}${name}.json`;
 
+/** `a` precedes `b` in semver order; versions that are not semver (never written by the pipeline) never do. */
+const isOlder = (a: string, b: string): boolean => {
+  try {
+    return semverCompare(a, b) < 0;
+  } catch {
+    return false;
+  }
+};
+
 /**
  * The record after an upload's answer: `status` (terminal) is appended to the history; a REGISTERED answer moves the
- * current version, package and owner.
+ * current version, package and owner, unless the record names a later version of the same library.
  *
  * @example
  * ```ts
@@ -108,7 +118,16 @@ export const nextLibraryRecord = (
     ...(status.errors.length > 0 ? { codes: status.errors.map((error) => error.code) } : {}),
     at: status.updatedAt,
   };
-  const registered = status.state === 'REGISTERED' && status.algoLibId !== undefined;
+  // A REGISTERED answer moves the current version, unless the record already names a later version of the same
+  // library: the answer of an older release replayed late (its holder answered, then died before the record write,
+  // and a newer release was registered since) is history, not the library's state (soak seed 1207 on a stale runner:
+  // records left at 1.1.0 under a CityVisual library at 2.0.0).
+  const older =
+    record?.version !== undefined &&
+    record.algoLibId === status.algoLibId &&
+    status.version !== undefined &&
+    isOlder(status.version, record.version);
+  const registered = status.state === 'REGISTERED' && status.algoLibId !== undefined && !older;
   const answered = (entry: { packageKey: string; packageEtag: string; manifestEtag: string }) =>
     entry.packageKey === status.package.key &&
     entry.packageEtag === status.package.etag &&

@@ -378,6 +378,30 @@ describe('releases', () => {
       });
     });
 
+    it('keeps the record at the newest version when an older release answered before it is replayed late (soak seed 1207)', async () => {
+      const t = createTestDeps();
+      await deliver(t, upload(t, '1.0.0').manifestKey);
+      const v11 = upload(t, '1.1.0');
+      // 1.1.0's holder updates CityVisual and answers, then dies before its record write.
+      t.store.beforeOperation = (operation, key) => {
+        if (operation === 'put' && key === 'status/.libraries/face.json') throw new Error('instance killed');
+      };
+      await expect(deliver(t, v11.manifestKey, 'req-killed')).rejects.toThrow('instance killed');
+      delete t.store.beforeOperation;
+      t.clock.advance(61_000);
+      const v2 = await deliver(t, upload(t, '2.0.0').manifestKey);
+      expect(v2).toMatchObject({ status: { state: 'REGISTERED', change: 'updated' } });
+      expect(recordOf(t)).toMatchObject({ version: '2.0.0' });
+
+      // FC runs 1.1.0's event again: its answer is replayed and recorded, and the library stays at 2.0.0.
+      const replayed = await deliver(t, v11.manifestKey, 'req-retried');
+
+      expect(replayed).toMatchObject({ status: { state: 'REGISTERED', version: '1.1.0' } });
+      expect(t.registry.libraries.get('face')?.version).toBe('2.0.0');
+      expect(recordOf(t)).toMatchObject({ version: '2.0.0', package: { key: 'library/face/face-2.0.0.tar.gz' } });
+      expect(recordOf(t)?.history.map((entry) => `${entry.version} ${entry.state}`)).toContain('1.1.0 REGISTERED');
+    });
+
     it('writes nothing more once past its last-write deadline, when another holder may have its claim', async () => {
       const t = createTestDeps();
       const v1 = upload(t, '1.0.0');
