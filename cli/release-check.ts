@@ -53,6 +53,8 @@ export const checkRelease = async (
       library,
       record,
       currentManifestSha256: record.manifestSha256,
+      // As the function reads it: a record with a digest is an answer naming the current version.
+      currentAnswered: record.manifestSha256 !== undefined,
       interrupted: false,
       // The record knows nothing of CityVisual's fields: only the digest it keeps can say "unchanged".
       sameFields: false,

@@ -12,11 +12,18 @@
  * - One log entry per request: `{service:'webhook', id, type, verified, duplicate, status}`; never a header or secret.
  */
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
-import { BodyTooLargeError, closeServer, httpOrigin, listen, loopbackHost, readBody } from './http-server.ts';
+import {
+  BodyTooLargeError,
+  closeServer,
+  httpOrigin,
+  listen,
+  loopbackHost,
+  readBody,
+  shutdownController,
+} from './http-server.ts';
 
 export type WebhookReceiverOptions = {
   host?: string;
@@ -96,9 +103,7 @@ export const startWebhookReceiver = async (options: WebhookReceiverOptions = {})
   const accepted = new Set<string>();
   let script: ScriptedResponse[] = [];
   // Aborted by close(): ends the stalls of hanging scripted answers so nothing keeps running.
-  const shutdown = new AbortController();
-  // Every request held by a `slow` fault listens on this signal until it answers: many at once is expected, not a leak.
-  setMaxListeners(0, shutdown.signal);
+  const shutdown = shutdownController();
 
   const verifies = (raw: string, req: IncomingMessage): boolean => {
     try {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { updateCrc64 } from './crc64.ts';
 import type { OssClient, OssClientError } from './oss-client.ts';
-import { toOssError } from './oss-errors.ts';
+import { isNotFound, withOssErrors } from './oss-errors.ts';
 
 /** `lastModified`: when OSS says the object was written (epoch ms, to the second); tells a re-upload of identical bytes. */
 export type ObjectInfo = { size: number; etag: string; crc64: string | undefined; lastModified?: number | undefined };
@@ -122,8 +122,6 @@ export const digestOf = async (stream: AsyncIterable<Buffer>): Promise<ObjectDig
 /** ali-oss's `successStatuses` of each operation (lib/common/object/head.js, get.js, object.js, getBucketVersioning.js). */
 const SUCCESS = { head: [200, 304], get: [200, 206, 304], put: [200], versioning: [200] } as const;
 
-const isNotFound = (error: unknown) => (error as OssClientError | undefined)?.status === 404;
-
 const limitOf = (limits: CallLimits | undefined) =>
   limits?.timeoutMs === undefined ? {} : { timeoutMs: limits.timeoutMs };
 
@@ -139,13 +137,7 @@ const limitOf = (limits: CallLimits | undefined) =>
  * ```
  */
 export const createOssStore = ({ client, bucket }: { client: OssClient; bucket: string }): ObjectStore => {
-  const call = async <T>(operation: string, key: string, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw toOssError(error, operation, key);
-    }
-  };
+  const call = withOssErrors;
   const orMissing = async <T>(run: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await run();

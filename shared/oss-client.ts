@@ -22,7 +22,9 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { extname } from 'node:path';
 import AgentKeepalive from 'agentkeepalive';
+import platform from 'platform';
 import type { Credentials } from './credentials.ts';
+import { header } from './object-store.ts';
 
 /** The ali-oss version whose User-Agent the client sends (test/unit/oss-client.test.ts holds it to the package's). */
 export const ALI_OSS_VERSION = '6.23.0';
@@ -192,11 +194,6 @@ const xmlField = (xml: string, tag: string) =>
     return { '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&apos;': "'" }[entity] as string;
   });
 
-const header = (headers: http.IncomingHttpHeaders, name: string): string | undefined => {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
-
 /**
  * ali-oss's requestError for an answer outside the operation's success statuses.
  *
@@ -267,27 +264,11 @@ export type OssClient = {
 };
 
 /**
- * Node's own description of itself, as platform.js words it for ali-oss's User-Agent ("Node.js 20.20.2 on Linux
- * 64-bit"; the same computation as scripts/platform-shim.cjs, and test/unit/platform-shim.test.ts holds that to
- * platform.js); elsewhere than plain Node on Linux, platform.js itself, loaded then.
+ * ali-oss's User-Agent: `aliyun-sdk-nodejs/<version> <platform.description>`. `platform` is ali-oss's own dependency;
+ * in the function's bundle it resolves to scripts/platform-shim.cjs (the same string on Linux without platform.js's
+ * browser-detection table), as it does for ali-oss in the CLI's.
  */
-const platformDescription = async (): Promise<string> => {
-  const plainLinux =
-    process.platform === 'linux' && !('browser' in process) && !process.versions.electron && !process.versions.nw;
-  if (!plainLinux) {
-    return ((await import('platform')) as unknown as { default: { description: string } }).default.description;
-  }
-  const version = /[\d.]+/.exec(process.version)?.[0] ?? '';
-  const is64 = /\b(?:AMD|IA|Win|WOW|x86_|x)64\b/i.test(process.arch) && !/\bi686\b/i.test(process.arch);
-  return `Node.js ${version} on Linux${is64 ? ' 64-bit' : ''}`;
-};
-
-let userAgentOnce: Promise<string> | undefined;
-/** ali-oss's User-Agent: `aliyun-sdk-nodejs/<version> <platform.description>`. */
-export const ossUserAgent = (): Promise<string> => {
-  userAgentOnce ??= platformDescription().then((description) => `aliyun-sdk-nodejs/${ALI_OSS_VERSION} ${description}`);
-  return userAgentOnce;
-};
+export const ossUserAgent = (): string => `aliyun-sdk-nodejs/${ALI_OSS_VERSION} ${platform.description}`;
 
 /** `Keep-Alive: timeout=5, max=100`: the server's idle limit, in seconds. */
 const KEEP_ALIVE = /^timeout=(\d+)/i;
@@ -318,7 +299,7 @@ export const createOssClient = (options: OssClientOptions): OssClient => {
 
   const send: OssClient['send'] = async (request, { timeoutMs = options.timeoutMs, stream = false } = {}) => {
     const contentType = request.key === undefined ? null : await contentTypeOfKey(request.key);
-    const userAgent = await ossUserAgent();
+    const userAgent = ossUserAgent();
     const headers = signedOssHeaders(
       request,
       { credentials: options.credentials(), region: options.region, date: ossV4Date(now()), ipEndpoint, userAgent },

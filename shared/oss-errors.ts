@@ -74,3 +74,22 @@ export const toOssError = (error: unknown, operation: string, key: string): Remo
     { cause: error },
   );
 };
+
+/** Whether an OSS client's error says the object is not there (HTTP 404, with a body or without). */
+export const isNotFound = (error: unknown): boolean => (error as OssErrorFields | undefined)?.status === 404;
+
+/**
+ * Runs one OSS operation of a store adapter; whatever it throws leaves as `toOssError`'s `RemoteError`.
+ *
+ * @example
+ * ```ts
+ * await withOssErrors('HeadObject', key, () => client.head(key));
+ * ```
+ */
+export const withOssErrors = async <T>(operation: string, key: string, run: () => Promise<T>): Promise<T> => {
+  try {
+    return await run();
+  } catch (error) {
+    throw toOssError(error, operation, key);
+  }
+};

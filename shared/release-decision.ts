@@ -29,9 +29,9 @@ export type NameState = {
   currentManifestSha256: string | undefined;
   /**
    * An answer (our record, or a REGISTERED status at the library's path) names the upload that made the current
-   * version, even when it carries no digest (statuses written by 0.1.0). Absent: no answer does.
+   * version, even when it carries no digest (statuses written by 0.1.0).
    */
-  currentAnswered?: boolean;
+  currentAnswered: boolean;
   /** This upload was tried before (an earlier holder, or this run's own CityVisual call) without a final answer. */
   interrupted: boolean;
   /** CityVisual's library lists exactly the fields this candidate's manifest gives (see `sameFields`). */
@@ -85,7 +85,7 @@ const recordedPrevious = (record: LibraryRecord | undefined, candidate: Candidat
  *
  * @example
  * ```ts
- * decideRelease({ library: undefined, record: undefined, currentManifestSha256: undefined, interrupted: false }, candidate, 'upgrade');
+ * decideRelease({ library: undefined, record: undefined, currentManifestSha256: undefined, currentAnswered: false, interrupted: false, sameFields: false }, candidate, 'upgrade');
  * // { action: 'create' }
  * ```
  */

@@ -61,12 +61,11 @@
  *   `RequestEntityTooLarge` (chosen: the gateway's limit and code are undocumented; no client of ours comes near it).
  */
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults.ts';
-import { httpOrigin, listen, loopbackHost, readBody } from '../http-server.ts';
+import { httpOrigin, listen, loopbackHost, readBody, shutdownController } from '../http-server.ts';
 import { createAlgoLibActions, DEFAULT_CAPABILITIES, type OssAccessCheck } from './algo-lib-actions.ts';
 import { type AlgoLib, openAlgoLibTable } from './algo-libs.ts';
 import { createRpcAuthenticator, type RpcCredential, type RpcRequest } from './rpc-auth.ts';
@@ -209,9 +208,7 @@ export const startCityVisualEmulator = async (o: CityVisualEmulatorOptions): Pro
   let requests: Record<string, number> = Object.create(null);
   let created = 0;
   // Aborted by close(): cuts short the stalls of `slow` faults so nothing is left running.
-  const shutdown = new AbortController();
-  // Every request held by a `slow` fault listens on this signal until it answers: many at once is expected, not a leak.
-  setMaxListeners(0, shutdown.signal);
+  const shutdown = shutdownController();
 
   /** Version, Format, Action and RegionId are checked after authentication (chosen order), then the Action runs. */
   const perform = (params: Record<string, string>, credential: RpcCredential) => {

@@ -46,7 +46,6 @@
  * - Allow rules are prefix lists, not RAM policies: a listing needs its `prefix` to lie under a readable prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { closeSync, createReadStream, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -56,7 +55,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { OssEventRecord } from '../../platform/oss/event-record.ts';
 import { createFaultInjector, type FaultInjector, type FaultPlan, type PickedFault } from '../faults.ts';
-import { closeServer, httpOrigin, listen, loopbackHost, readBody } from '../http-server.ts';
+import { closeServer, httpOrigin, listen, loopbackHost, readBody, shutdownController } from '../http-server.ts';
 import {
   type Access,
   createCredentialRegistry,
@@ -179,9 +178,7 @@ export const startOssEmulator = async (options: OssEmulatorOptions): Promise<Oss
     ...createMultipartOperations(store),
     ...versioningOperations,
   };
-  const shutdown = new AbortController();
-  // Every request held by a `slow` fault listens on this signal until it answers: many at once is expected, not a leak.
-  setMaxListeners(0, shutdown.signal);
+  const shutdown = shutdownController();
   let requests: Record<string, number> = {};
   let bytesServed = 0;
 

@@ -15,7 +15,7 @@ import {
   totalSize,
   unquote,
 } from '../../shared/object-store.ts';
-import { type OssErrorFields, toOssError } from '../../shared/oss-errors.ts';
+import { isNotFound, type OssErrorFields, withOssErrors } from '../../shared/oss-errors.ts';
 
 export type OssStoreOptions = {
   endpoint: string;
@@ -29,8 +29,6 @@ export type OssStoreOptions = {
 type VersioningClient = {
   getBucketVersioning(bucket: string, options: { timeout?: number }): Promise<{ versionStatus?: string }>;
 };
-
-const isNotFound = (error: unknown) => (error as OssErrorFields)?.status === 404;
 
 /** ali-oss takes a per-request `timeout` over the client's. */
 const timeoutOf = (limits: CallLimits | undefined) =>
@@ -76,13 +74,9 @@ export const createAliOssStore = (options: OssStoreOptions): ObjectStore => {
     if (signing.stsToken !== token) signing.stsToken = token;
   };
 
-  const call = async <T>(operation: string, key: string, run: () => Promise<T>): Promise<T> => {
+  const call = <T>(operation: string, key: string, run: () => Promise<T>): Promise<T> => {
     useCurrentCredentials();
-    try {
-      return await run();
-    } catch (error) {
-      throw toOssError(error, operation, key);
-    }
+    return withOssErrors(operation, key, run);
   };
 
   /** One GET of the whole object, hashed with SHA-256 and CRC-64 as it streams by. */

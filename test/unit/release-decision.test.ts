@@ -42,6 +42,7 @@ const state = (overrides: Partial<NameState> = {}): NameState => ({
   library: undefined,
   record: undefined,
   currentManifestSha256: undefined,
+  currentAnswered: false,
   interrupted: false,
   sameFields: false,
   ...overrides,
